@@ -1,0 +1,411 @@
+import { Connection, type ConnectionHandle, type Sink } from './connection.js'
+import { encodeEvent } from './encode.js'
+import { NotifyError, isNotifyError } from './errors.js'
+import { afterTick, createSharedTimer } from './heartbeat.js'
+import { MAX_EVENT_ID_LENGTH, memoryReplayStore } from './replay.js'
+import { validateWithSchema } from './schema.js'
+import { assertEventName, assertKey, normaliseTopics } from './validate.js'
+import type {
+  DisconnectReason,
+  EventMap,
+  HubOptions,
+  HubStats,
+  LogEntry,
+  Principal,
+  PublishOptions,
+  PublishResult,
+  ReplayStore,
+} from './types.js'
+
+/** Name of the reserved event that tells a client it may have missed events. */
+export const RESET_EVENT = 'notify:reset'
+/** Prefix reserved for notify's own events; `hub.publish` rejects it. */
+export const RESERVED_PREFIX = 'notify:'
+
+const DEFAULT_HEARTBEAT_MS = 15_000
+const DEFAULT_RETRY_MS = 1000
+const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024
+const DEFAULT_KEY_TTL_MS = 10 * 60 * 1000
+
+/** Options of `hub.connect()`, given by adapters. */
+export interface ConnectOptions {
+  /** Who is connecting. */
+  principal: Principal
+  /** Topics, already validated and authorised. */
+  topics: readonly string[]
+  /** Resume point from `Last-Event-ID` (or `?lastEventId=`), if the client sent one. */
+  lastEventId?: string
+}
+
+/** Options of `hub.close()`. */
+export interface CloseOptions {
+  /** Sent as `retry:` before each stream ends, so clients reconnect (elsewhere) after this delay. */
+  retryMs?: number
+}
+
+/** A notification hub: topics, fan-out, heartbeat, replay, backpressure. Created by {@link createHub}. */
+export interface Hub<E extends EventMap = EventMap> {
+  /**
+   * Publishes an event to one topic or several. The payload is serialised and encoded once;
+   * the same bytes go to every open stream on those topics (once per stream).
+   *
+   * @returns the id the log assigned (or, for a repeated `key`, the first event's id)
+   * @throws {@link NotifyError} `INVALID_TOPIC`, `INVALID_EVENT`, `RESERVED_EVENT`, `INVALID_KEY`,
+   *   `INVALID_PAYLOAD`, `BACKPLANE_UNAVAILABLE`, `HUB_CLOSED`
+   */
+  publish<K extends keyof E & string>(
+    topics: string | readonly string[],
+    event: K,
+    data: E[K],
+    options?: PublishOptions,
+  ): Promise<PublishResult>
+  /**
+   * Attaches a stream: writes the opening sequence (retry, heartbeat comment, replay or
+   * `notify:reset`, position), then live events. For adapters; apps use `sse()`.
+   */
+  connect(sink: Sink, options: ConnectOptions): ConnectionHandle
+  /** Open streams of one principal (for `maxConnectionsPerPrincipal`). */
+  connectionsOf(principalId: string): number
+  /** Counters and state. */
+  stats(): HubStats
+  /** Resolves once the log's position is known (and the backplane subscribed). */
+  ready(): Promise<void>
+  /** Ends every stream, stops the heartbeat, closes the store and backplane. Idempotent. */
+  close(options?: CloseOptions): Promise<void>
+  /** True once `close()` was called. */
+  readonly closed: boolean
+  /** The resolved heartbeat interval in ms. */
+  readonly heartbeatMs: number
+  /** The resolved `maxBufferedBytes`. */
+  readonly maxBufferedBytes: number
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * Creates a hub.
+ *
+ * @param options - see {@link HubOptions}; every option has a default
+ * @returns the hub
+ * @throws {@link NotifyError} `INVALID_OPTION` for an out-of-range option
+ * @example
+ * ```ts
+ * type Events = { 'order.updated': { id: string; status: string } }
+ * const hub = createHub<Events>({ heartbeatMs: 15_000 })
+ * await hub.publish('orders', 'order.updated', { id: '1', status: 'paid' }) // → { id, duplicate }
+ * ```
+ */
+export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> = {}): Hub<E> {
+  const heartbeatMs = positive(options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 'heartbeatMs')
+  const retryMs = nonNegative(options.retryMs, DEFAULT_RETRY_MS, 'retryMs')
+  const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes')
+  const keyTtlMs = positive(options.keyTtlMs, DEFAULT_KEY_TTL_MS, 'keyTtlMs')
+  const serialize = options.serialize ?? JSON.stringify
+  const backplane = options.backplane
+  const store: ReplayStore = backplane?.store ?? options.store ?? memoryReplayStore(options.replay)
+  const { onConnect, onDisconnect } = options
+  const reportError = (error: unknown): void => {
+    try {
+      options.onError?.(error)
+    } catch {
+      // A throwing error hook must not take the hub down with it.
+    }
+  }
+
+  // `retry:` first, then the comment advertising the heartbeat (clients size their timeout from it).
+  const preamble = encoder.encode(
+    encodeEvent({ retry: retryMs }) + encodeEvent({ comment: `notify heartbeat=${heartbeatMs}` }),
+  )
+  const heartbeatFrame = encoder.encode(':\n\n')
+
+  const connections = new Set<Connection>()
+  const byTopic = new Map<string, Set<Connection>>()
+  const byPrincipal = new Map<string, number>()
+  let dirty: Connection[] = []
+  let flushScheduled = false
+  let nextConnectionId = 1
+  let deliveryStamp = 0
+  let liveHead = ''
+  let isReady = false
+  let closed = false
+  let unsubscribe: (() => Promise<void>) | undefined
+  const counters = { published: 0, delivered: 0, slowConsumerDisconnects: 0, replayed: 0, resets: 0 }
+
+  const readyPromise = (async () => {
+    liveHead = await store.head()
+    if (backplane !== undefined && !closed) unsubscribe = backplane.subscribe(liveHead, deliver)
+    isReady = true
+  })()
+  // Surfaced through ready(), connect() and publish(); never an unhandled rejection.
+  readyPromise.catch(reportError)
+
+  // Half the interval, so no stream is silent longer than 1.5 × heartbeatMs.
+  const timer = createSharedTimer(Math.max(1, Math.floor(heartbeatMs / 2)), sweep)
+
+  function sweep(): void {
+    const now = Date.now()
+    for (const connection of connections) {
+      if (connection.state !== 'live') continue
+      const expiresAt = connection.principal.expiresAt
+      if (expiresAt !== undefined && now >= expiresAt) {
+        connection.close('expired')
+        continue
+      }
+      if (now - connection.lastWriteAt >= heartbeatMs && connection.pending.length === 0) {
+        queue(connection, heartbeatFrame)
+      }
+    }
+  }
+
+  function queue(connection: Connection, bytes: Uint8Array): void {
+    if (connection.pending.push(bytes) === 1) {
+      dirty.push(connection)
+      if (!flushScheduled) {
+        flushScheduled = true
+        afterTick(flush)
+      }
+    }
+  }
+
+  function flush(): void {
+    flushScheduled = false
+    const batch = dirty
+    dirty = []
+    const now = Date.now()
+    for (const connection of batch) {
+      if (connection.state !== 'live' || connection.pending.length === 0) continue
+      const chunks = connection.pending
+      connection.pending = []
+      try {
+        connection.sink.write(chunks)
+      } catch (error) {
+        reportError(error)
+        connection.close('error')
+        continue
+      }
+      connection.lastWriteAt = now
+      if (connection.sink.bufferedBytes() > maxBufferedBytes) {
+        counters.slowConsumerDisconnects++
+        connection.close('slow-consumer')
+      }
+    }
+  }
+
+  function deliver(entry: LogEntry): void {
+    liveHead = entry.id
+    const { topics } = entry
+    let bytes: Uint8Array | undefined
+    const stamp = topics.length > 1 ? ++deliveryStamp : 0
+    for (const topic of topics) {
+      const subscribers = byTopic.get(topic)
+      if (subscribers === undefined) continue
+      bytes ??= encoder.encode(encodeEvent({ id: entry.id, event: entry.event, data: entry.data }))
+      for (const connection of subscribers) {
+        if (stamp !== 0) {
+          if (connection.stamp === stamp) continue
+          connection.stamp = stamp
+        }
+        if (connection.state === 'opening') {
+          connection.held.push({ id: entry.id, bytes })
+          continue
+        }
+        if (connection.cursor !== undefined) {
+          if (store.compare(entry.id, connection.cursor) <= 0) continue
+          connection.cursor = undefined
+        }
+        counters.delivered++
+        queue(connection, bytes)
+      }
+    }
+  }
+
+  function detach(connection: Connection, reason: DisconnectReason): void {
+    connections.delete(connection)
+    for (const topic of connection.topics) {
+      const subscribers = byTopic.get(topic)
+      if (subscribers === undefined) continue
+      subscribers.delete(connection)
+      if (subscribers.size === 0) byTopic.delete(topic)
+    }
+    const id = connection.principal.id
+    const count = (byPrincipal.get(id) ?? 1) - 1
+    if (count === 0) byPrincipal.delete(id)
+    else byPrincipal.set(id, count)
+    if (connections.size === 0) timer.stop()
+    try {
+      connection.sink.end()
+    } catch (error) {
+      reportError(error)
+    }
+    try {
+      onDisconnect?.(connection.info, reason)
+    } catch (error) {
+      reportError(error)
+    }
+  }
+
+  async function open(connection: Connection): Promise<void> {
+    if (!isReady) await readyPromise
+    if (connection.state === 'closed') return
+    // From here on live entries are held, so none can fall between the replay read and live delivery.
+    for (const topic of connection.topics) {
+      let subscribers = byTopic.get(topic)
+      if (subscribers === undefined) byTopic.set(topic, (subscribers = new Set()))
+      subscribers.add(connection)
+    }
+    const startHead = liveHead
+    const frames: Uint8Array[] = [preamble]
+    const lastEventId = connection.info.lastEventId
+    let cursor = startHead
+    if (lastEventId !== undefined) {
+      const result = await store.readAfter(lastEventId, connection.topicSet)
+      if (isClosed(connection)) return
+      if (result.ok) {
+        for (const entry of result.events) {
+          frames.push(encoder.encode(encodeEvent({ id: entry.id, event: entry.event, data: entry.data })))
+        }
+        counters.replayed += result.events.length
+        if (store.compare(result.head, startHead) > 0) cursor = result.head
+      } else {
+        const data = JSON.stringify({ reason: result.reason, lastEventId: lastEventId.slice(0, MAX_EVENT_ID_LENGTH) })
+        frames.push(encoder.encode(encodeEvent({ id: startHead, event: RESET_EVENT, data })))
+        counters.resets++
+      }
+    }
+    frames.push(encoder.encode(encodeEvent({ id: cursor })))
+    for (const held of connection.held) {
+      if (store.compare(held.id, cursor) > 0) {
+        frames.push(held.bytes)
+        counters.delivered++
+      }
+    }
+    connection.held = []
+    // Live entries not yet seen here may still be at or before the cursor (a backplane that lags its log).
+    connection.cursor = cursor === startHead ? undefined : cursor
+    connection.state = 'live'
+    for (const frame of frames) queue(connection, frame)
+  }
+
+  const hub: Hub<E> = {
+    async publish(topicOrTopics, event, data, publishOptions = {}) {
+      if (closed) throw new NotifyError('HUB_CLOSED', 'the hub is closed; create a new one to publish')
+      const topics = normaliseTopics(topicOrTopics)
+      assertEventName(event)
+      const { key } = publishOptions
+      if (key !== undefined) assertKey(key)
+      const schema = options.schemas?.[event]
+      const value = schema === undefined ? data : await validateWithSchema(schema, data, `payload of "${event}"`)
+      let text: unknown
+      try {
+        text = serialize(value)
+      } catch (error) {
+        throw new NotifyError('INVALID_PAYLOAD', `payload of "${event}" could not be serialised`, { cause: error })
+      }
+      if (typeof text !== 'string') {
+        throw new NotifyError('INVALID_PAYLOAD', `payload of "${event}" serialised to ${typeof text}, not a string`)
+      }
+      if (!isReady) await readyPromise
+      let result: Awaited<ReturnType<ReplayStore['append']>>
+      try {
+        result = await store.append({ topics, event, data: text, key, keyTtlMs })
+      } catch (error) {
+        if (isNotifyError(error)) throw error
+        throw new NotifyError('BACKPLANE_UNAVAILABLE', 'the event log could not be written; nothing was published', {
+          cause: error,
+        })
+      }
+      if (!result.duplicate) {
+        counters.published++
+        if (backplane === undefined && result.entry !== undefined && !closed) deliver(result.entry)
+      }
+      return { id: result.id, duplicate: result.duplicate }
+    },
+
+    connect(sink, { principal, topics, lastEventId }) {
+      if (closed) throw new NotifyError('HUB_CLOSED', 'the hub is closed; it accepts no new streams')
+      const connection = new Connection(nextConnectionId++, sink, principal, topics, lastEventId, detach)
+      connections.add(connection)
+      byPrincipal.set(principal.id, (byPrincipal.get(principal.id) ?? 0) + 1)
+      connection.lastWriteAt = Date.now()
+      timer.start()
+      try {
+        onConnect?.(connection.info)
+      } catch (error) {
+        reportError(error)
+      }
+      open(connection).catch((error: unknown) => {
+        reportError(error)
+        connection.close('error')
+      })
+      return connection
+    },
+
+    connectionsOf(principalId) {
+      return byPrincipal.get(principalId) ?? 0
+    },
+
+    stats() {
+      return {
+        connections: connections.size,
+        topics: byTopic.size,
+        ...counters,
+        backplane: backplane === undefined ? 'none' : backplane.status(),
+      }
+    },
+
+    ready() {
+      return readyPromise
+    },
+
+    async close(closeOptions = {}) {
+      if (closed) return
+      closed = true
+      const goodbye =
+        closeOptions.retryMs === undefined ? undefined : encoder.encode(encodeEvent({ retry: closeOptions.retryMs }))
+      for (const connection of [...connections]) {
+        if (goodbye !== undefined && connection.state === 'live') {
+          try {
+            connection.sink.write([...connection.pending, goodbye])
+          } catch {
+            // The peer is gone already; ending the stream is all that is left.
+          }
+          connection.pending = []
+        }
+        connection.close('hub-closed')
+      }
+      timer.stop()
+      await readyPromise.catch(() => undefined)
+      await unsubscribe?.()
+      if (backplane !== undefined) await backplane.close()
+      else await store.close?.()
+    },
+
+    get closed() {
+      return closed
+    },
+    heartbeatMs,
+    maxBufferedBytes,
+  }
+  return hub
+}
+
+// A fresh read of the state after an await (TypeScript narrows the field across it).
+function isClosed(connection: Connection): boolean {
+  return connection.state === 'closed'
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new NotifyError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`)
+  }
+  return value
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new NotifyError('INVALID_OPTION', `${name} must be a non-negative integer, got ${String(value)}`)
+  }
+  return value
+}

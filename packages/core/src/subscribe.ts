@@ -1,0 +1,116 @@
+import type { ConnectionHandle, Sink } from './connection.js'
+import { NotifyError, isNotifyError } from './errors.js'
+import type { Hub } from './hub.js'
+import type { EventMap, Principal } from './types.js'
+import { normaliseTopics } from './validate.js'
+
+/** A value or a promise of it. */
+export type MaybePromise<T> = T | Promise<T>
+
+/**
+ * Options of `sse()`, the same in every adapter. `Req` is the adapter's request type
+ * (`IncomingMessage`, Express `Request`, Hono `Context`, Fetch `Request`).
+ */
+export interface SseOptions<Req, P extends Principal = Principal> {
+  /** Topics of the stream: a fixed list, or computed from the request and principal. */
+  topics: readonly string[] | ((request: Req, principal: P) => MaybePromise<readonly string[]>)
+  /**
+   * Who is connecting; `null`/`undefined` answers 401. Throw a `NotifyError` for another status.
+   * Without it every request is the principal `{ id: 'anonymous' }`.
+   */
+  authenticate?: (request: Req) => MaybePromise<P | null | undefined>
+  /** Whether the principal may read a topic; `false` answers 403 naming the topic. */
+  authorize?: (principal: P, topic: string, request: Req) => MaybePromise<boolean>
+  /** Open streams on this hub at most; beyond it 503 with `Retry-After`. */
+  maxConnections?: number
+  /** Open streams per principal id at most; beyond it 429 with `Retry-After`. */
+  maxConnectionsPerPrincipal?: number
+  /** `Retry-After` value sent with 429 and 503, in seconds. @defaultValue 5 */
+  retryAfterSeconds?: number
+}
+
+/** What an adapter reads from its request. */
+export interface RequestView {
+  /** A header value (lower-case name), or undefined. */
+  header(name: string): string | undefined
+  /** A query parameter, or undefined. */
+  query(name: string): string | undefined
+}
+
+/** Response headers of every event stream. `Connection: keep-alive` is added by the node adapter on HTTP/1.x only. */
+export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+})
+
+/** The decision for one request: a stream to start, or an error to answer with. */
+export type Admission =
+  | { readonly ok: true; readonly status: 200; readonly headers: Record<string, string>; start(sink: Sink): ConnectionHandle }
+  | { readonly ok: false; readonly status: number; readonly headers: Record<string, string>; readonly body: string }
+
+const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous' })
+
+/**
+ * Runs the connection policy shared by every adapter: authenticate, topics, authorize,
+ * limits, `Last-Event-ID` (the header wins over `?lastEventId=`).
+ *
+ * @param hub - the hub to attach to
+ * @param options - the `sse()` options
+ * @param request - the adapter's native request, handed to the callbacks
+ * @param view - header and query access
+ * @returns an {@link Admission}
+ */
+export async function admit<E extends EventMap, Req, P extends Principal>(
+  hub: Hub<E>,
+  options: SseOptions<Req, P>,
+  request: Req,
+  view: RequestView,
+): Promise<Admission> {
+  const retryAfter = String(options.retryAfterSeconds ?? 5)
+  try {
+    if (hub.closed) throw new NotifyError('HUB_CLOSED', 'the server is shutting down; reconnect shortly')
+    const principal = options.authenticate ? await options.authenticate(request) : (ANONYMOUS as P)
+    if (principal === null || principal === undefined) {
+      throw new NotifyError('UNAUTHORIZED', 'authentication required: send valid credentials')
+    }
+    const requested = typeof options.topics === 'function' ? await options.topics(request, principal) : options.topics
+    const topics = normaliseTopics(requested)
+    if (options.authorize) {
+      for (const topic of topics) {
+        if (!(await options.authorize(principal, topic, request))) {
+          throw new NotifyError('FORBIDDEN', `not allowed to subscribe to topic ${JSON.stringify(topic)}`)
+        }
+      }
+    }
+    const { maxConnections, maxConnectionsPerPrincipal } = options
+    if (maxConnections !== undefined && hub.stats().connections >= maxConnections) {
+      throw new NotifyError('SERVER_BUSY', `the server is at its limit of ${maxConnections} streams; retry later`)
+    }
+    if (maxConnectionsPerPrincipal !== undefined && hub.connectionsOf(principal.id) >= maxConnectionsPerPrincipal) {
+      throw new NotifyError(
+        'TOO_MANY_CONNECTIONS',
+        `at most ${maxConnectionsPerPrincipal} open streams per user; close one or retry later`,
+      )
+    }
+    const header = view.header('last-event-id')
+    const lastEventId = header !== undefined && header !== '' ? header : nonEmpty(view.query('lastEventId'))
+    return {
+      ok: true,
+      status: 200,
+      headers: { ...STREAM_HEADERS },
+      start: (sink) => hub.connect(sink, { principal, topics, lastEventId }),
+    }
+  } catch (error) {
+    const failure = isNotifyError(error)
+      ? error
+      : new NotifyError('INTERNAL_ERROR', 'the stream could not be opened', { cause: error })
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' }
+    if (failure.status === 429 || failure.status === 503) headers['retry-after'] = retryAfter
+    return { ok: false, status: failure.status, headers, body: JSON.stringify(failure.toJSON()) }
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}

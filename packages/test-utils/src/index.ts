@@ -1,0 +1,5 @@
+export { listen, freePort, type Listening } from './listen.js'
+export { openStream, type Stream, type ReceivedEvent } from './stream.js'
+export { findBinary, requireBinary } from './binary.js'
+export { redisServer, type RedisServer } from './redis.js'
+export { launchChromium } from './chromium.js'
