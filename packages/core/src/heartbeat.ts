@@ -1,7 +1,7 @@
 /**
  * The one timer behind every heartbeat of a hub (never one per connection). It runs only
- * while the hub has connections, fires every `intervalMs`, and is `unref`ed where the
- * runtime allows, so an idle hub keeps nothing alive.
+ * while the hub has connections (whose sockets keep the process alive anyway), so an idle
+ * or closed hub holds no timer.
  */
 export interface SharedTimer {
   /** Starts the timer if it is not running. */
@@ -23,8 +23,6 @@ export function createSharedTimer(intervalMs: number, tick: () => void): SharedT
       if (handle !== undefined) return
       // Call through the global each time: fake timers (tests) replace it after import.
       handle = setInterval(() => tick(), intervalMs)
-      const maybeNode = handle as unknown as { unref?: () => void }
-      if (typeof maybeNode.unref === 'function') maybeNode.unref()
     },
     stop() {
       if (handle === undefined) return

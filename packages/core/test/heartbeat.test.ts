@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { type Hub, createHub } from '../src/index.js'
+import { RecordingSink, nextTick } from './sink.js'
+
+/** A sink that stamps every write with the (fake) clock. */
+class TimedSink extends RecordingSink {
+  times: number[] = []
+  override write(chunks: readonly Uint8Array[]): void {
+    super.write(chunks)
+    this.times.push(Date.now())
+  }
+}
+
+let hub: Hub | undefined
+
+beforeEach(() => {
+  // Only the clock and interval timers are faked: the hub's per-tick flush (setImmediate) stays real.
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] })
+})
+
+afterEach(async () => {
+  await hub?.close()
+  hub = undefined
+  vi.useRealTimers()
+})
+
+async function advance(ms: number, step = 250): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    vi.advanceTimersByTime(step)
+    await nextTick()
+  }
+}
+
+describe('heartbeat', () => {
+  it('never leaves a silent stream without a comment for more than 1.5 × heartbeatMs', async () => {
+    hub = createHub({ heartbeatMs: 15_000 })
+    const sink = new TimedSink()
+    hub.connect(sink, { principal: { id: 'u' }, topics: ['t'] })
+    await nextTick()
+    await advance(120_000)
+    const gaps = sink.times.slice(1).map((t, i) => t - sink.times[i]!)
+    expect(gaps.length).toBeGreaterThanOrEqual(6)
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(22_500)
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(15_000)
+    expect(sink.text.match(/^:\n\n/gm)?.length).toBe(gaps.length)
+  })
+
+  it('sends no heartbeat to a stream that receives events often enough', async () => {
+    hub = createHub({ heartbeatMs: 15_000 })
+    const sink = new TimedSink()
+    hub.connect(sink, { principal: { id: 'u' }, topics: ['t'] })
+    await nextTick()
+    for (let i = 0; i < 10; i++) {
+      await advance(10_000)
+      await hub.publish('t', 'e', i)
+      await nextTick()
+    }
+    expect(sink.text).not.toMatch(/^:\n\n/m)
+  })
+
+  it('runs one shared timer however many streams are open', async () => {
+    hub = createHub({ heartbeatMs: 1000 })
+    const sinks = Array.from({ length: 1000 }, () => new TimedSink())
+    for (const sink of sinks) hub.connect(sink, { principal: { id: 'u' }, topics: ['t'] })
+    await nextTick()
+    expect(vi.getTimerCount()).toBe(1)
+    await advance(2000)
+    expect(sinks.every((s) => /^:\n\n/m.test(s.text))).toBe(true)
+  })
+
+  it('closes a stream when its principal expires, with reason expired', async () => {
+    hub = createHub({ heartbeatMs: 10_000 })
+    const sink = new TimedSink()
+    const connection = hub.connect(sink, { principal: { id: 'u', expiresAt: Date.now() + 30_000 }, topics: ['t'] })
+    await nextTick()
+    await advance(29_000)
+    expect(sink.ended).toBe(false)
+    await advance(6_000)
+    expect(sink.ended).toBe(true)
+    expect(await connection.closed).toBe('expired')
+  })
+})
+
+describe('backpressure', () => {
+  it('closes a connection whose queued bytes exceed maxBufferedBytes and counts it; others keep receiving', async () => {
+    const reasons: string[] = []
+    hub = createHub({ maxBufferedBytes: 64 * 1024, onDisconnect: (_info, reason) => reasons.push(reason) })
+    const slow = new RecordingSink()
+    const fast = new RecordingSink()
+    const slowHandle = hub.connect(slow, { principal: { id: 's' }, topics: ['t'] })
+    hub.connect(fast, { principal: { id: 'f' }, topics: ['t'] })
+    await nextTick()
+    await hub.publish('t', 'e', 1)
+    await nextTick()
+    slow.buffered = 64 * 1024 + 1
+    await hub.publish('t', 'e', 2)
+    await nextTick()
+    expect(await slowHandle.closed).toBe('slow-consumer')
+    expect(slow.ended).toBe(true)
+    await hub.publish('t', 'e', 3)
+    await nextTick()
+    expect(fast.text.match(/event: e/g)).toHaveLength(3)
+    expect(hub.stats().slowConsumerDisconnects).toBe(1)
+    expect(reasons).toEqual(['slow-consumer'])
+  })
+})
