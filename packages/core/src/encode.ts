@@ -54,7 +54,9 @@ export function encodeEvent(frame: SseFrame): string {
   if (id !== undefined) {
     if (typeof id !== 'string') throw invalid('id must be a string')
     if (CR_OR_LF.test(id) || id.includes('\0')) {
-      throw invalid(`id must not contain CR, LF or NUL (it would inject fields or be ignored): ${JSON.stringify(id)}`)
+      throw invalid(
+        `id must not contain CR, LF or NUL (it would inject fields or be ignored): ${JSON.stringify(id)}`,
+      )
     }
     out += field('id', id)
   }

@@ -1,10 +1,9 @@
 import { Connection, type ConnectionHandle, type Sink } from './connection.js'
 import { encodeEvent } from './encode.js'
-import { NotifyError, isNotifyError } from './errors.js'
+import { isNotifyError, NotifyError } from './errors.js'
 import { afterTick, createSharedTimer } from './heartbeat.js'
 import { MAX_EVENT_ID_LENGTH, memoryReplayStore } from './replay.js'
 import { validateWithSchema } from './schema.js'
-import { assertEventName, assertKey, normaliseTopics } from './validate.js'
 import type {
   DisconnectReason,
   EventMap,
@@ -16,6 +15,7 @@ import type {
   PublishResult,
   ReplayStore,
 } from './types.js'
+import { assertEventName, assertKey, normaliseTopics } from './validate.js'
 
 /** Name of the reserved event that tells a client it may have missed events. */
 export const RESET_EVENT = 'notify:reset'
@@ -250,7 +250,10 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     // From here on live entries are held, so none can fall between the replay read and live delivery.
     for (const topic of connection.topics) {
       let subscribers = byTopic.get(topic)
-      if (subscribers === undefined) byTopic.set(topic, (subscribers = new Set()))
+      if (subscribers === undefined) {
+        subscribers = new Set()
+        byTopic.set(topic, subscribers)
+      }
       subscribers.add(connection)
     }
     const startHead = liveHead
@@ -267,7 +270,10 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
         counters.replayed += result.events.length
         if (store.compare(result.head, startHead) > 0) cursor = result.head
       } else {
-        const data = JSON.stringify({ reason: result.reason, lastEventId: lastEventId.slice(0, MAX_EVENT_ID_LENGTH) })
+        const data = JSON.stringify({
+          reason: result.reason,
+          lastEventId: lastEventId.slice(0, MAX_EVENT_ID_LENGTH),
+        })
         frames.push(encoder.encode(encodeEvent({ id: startHead, event: RESET_EVENT, data })))
         counters.resets++
       }
@@ -294,15 +300,21 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
       const { key } = publishOptions
       if (key !== undefined) assertKey(key)
       const schema = options.schemas?.[event]
-      const value = schema === undefined ? data : await validateWithSchema(schema, data, `payload of "${event}"`)
+      const value =
+        schema === undefined ? data : await validateWithSchema(schema, data, `payload of "${event}"`)
       let text: unknown
       try {
         text = serialize(value)
       } catch (error) {
-        throw new NotifyError('INVALID_PAYLOAD', `payload of "${event}" could not be serialised`, { cause: error })
+        throw new NotifyError('INVALID_PAYLOAD', `payload of "${event}" could not be serialised`, {
+          cause: error,
+        })
       }
       if (typeof text !== 'string') {
-        throw new NotifyError('INVALID_PAYLOAD', `payload of "${event}" serialised to ${typeof text}, not a string`)
+        throw new NotifyError(
+          'INVALID_PAYLOAD',
+          `payload of "${event}" serialised to ${typeof text}, not a string`,
+        )
       }
       if (!isReady) await readyPromise
       let result: Awaited<ReturnType<ReplayStore['append']>>
@@ -310,9 +322,13 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
         result = await store.append({ topics, event, data: text, key, keyTtlMs })
       } catch (error) {
         if (isNotifyError(error)) throw error
-        throw new NotifyError('BACKPLANE_UNAVAILABLE', 'the event log could not be written; nothing was published', {
-          cause: error,
-        })
+        throw new NotifyError(
+          'BACKPLANE_UNAVAILABLE',
+          'the event log could not be written; nothing was published',
+          {
+            cause: error,
+          },
+        )
       }
       if (!result.duplicate) {
         counters.published++
@@ -361,7 +377,9 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
       if (closed) return
       closed = true
       const goodbye =
-        closeOptions.retryMs === undefined ? undefined : encoder.encode(encodeEvent({ retry: closeOptions.retryMs }))
+        closeOptions.retryMs === undefined
+          ? undefined
+          : encoder.encode(encodeEvent({ retry: closeOptions.retryMs }))
       for (const connection of [...connections]) {
         if (goodbye !== undefined && connection.state === 'live') {
           try {

@@ -1,5 +1,12 @@
 import { NotifyError } from './errors.js'
-import type { AppendInput, AppendResult, LogEntry, ReadAfterResult, ReplayOptions, ReplayStore } from './types.js'
+import type {
+  AppendInput,
+  AppendResult,
+  LogEntry,
+  ReadAfterResult,
+  ReplayOptions,
+  ReplayStore,
+} from './types.js'
 
 /** Longest `Last-Event-ID` any store accepts; longer ones are treated as unknown. */
 export const MAX_EVENT_ID_LENGTH = 256

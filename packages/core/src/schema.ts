@@ -45,7 +45,9 @@ export declare namespace StandardSchemaV1 {
   /** Infers the input type of a schema. */
   export type InferInput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['input']
   /** Infers the output type of a schema. */
-  export type InferOutput<Schema extends StandardSchemaV1> = NonNullable<Schema['~standard']['types']>['output']
+  export type InferOutput<Schema extends StandardSchemaV1> = NonNullable<
+    Schema['~standard']['types']
+  >['output']
 }
 
 /**
@@ -57,7 +59,11 @@ export declare namespace StandardSchemaV1 {
  * @returns the schema's output value
  * @throws {@link NotifyError} `INVALID_PAYLOAD` listing the issues
  */
-export async function validateWithSchema<T>(schema: StandardSchemaV1<T>, value: unknown, what: string): Promise<T> {
+export async function validateWithSchema<T>(
+  schema: StandardSchemaV1<T>,
+  value: unknown,
+  what: string,
+): Promise<T> {
   let result = schema['~standard'].validate(value)
   if (result instanceof Promise) result = await result
   if (result.issues !== undefined) {

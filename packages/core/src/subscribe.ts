@@ -1,5 +1,5 @@
 import type { ConnectionHandle, Sink } from './connection.js'
-import { NotifyError, isNotifyError } from './errors.js'
+import { isNotifyError, NotifyError } from './errors.js'
 import type { Hub } from './hub.js'
 import type { EventMap, Principal } from './types.js'
 import { normaliseTopics } from './validate.js'
@@ -46,8 +46,18 @@ export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 
 /** The decision for one request: a stream to start, or an error to answer with. */
 export type Admission =
-  | { readonly ok: true; readonly status: 200; readonly headers: Record<string, string>; start(sink: Sink): ConnectionHandle }
-  | { readonly ok: false; readonly status: number; readonly headers: Record<string, string>; readonly body: string }
+  | {
+      readonly ok: true
+      readonly status: 200
+      readonly headers: Record<string, string>
+      start(sink: Sink): ConnectionHandle
+    }
+  | {
+      readonly ok: false
+      readonly status: number
+      readonly headers: Record<string, string>
+      readonly body: string
+    }
 
 const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous' })
 
@@ -74,7 +84,8 @@ export async function admit<E extends EventMap, Req, P extends Principal>(
     if (principal === null || principal === undefined) {
       throw new NotifyError('UNAUTHORIZED', 'authentication required: send valid credentials')
     }
-    const requested = typeof options.topics === 'function' ? await options.topics(request, principal) : options.topics
+    const requested =
+      typeof options.topics === 'function' ? await options.topics(request, principal) : options.topics
     const topics = normaliseTopics(requested)
     if (options.authorize) {
       for (const topic of topics) {
@@ -85,9 +96,15 @@ export async function admit<E extends EventMap, Req, P extends Principal>(
     }
     const { maxConnections, maxConnectionsPerPrincipal } = options
     if (maxConnections !== undefined && hub.stats().connections >= maxConnections) {
-      throw new NotifyError('SERVER_BUSY', `the server is at its limit of ${maxConnections} streams; retry later`)
+      throw new NotifyError(
+        'SERVER_BUSY',
+        `the server is at its limit of ${maxConnections} streams; retry later`,
+      )
     }
-    if (maxConnectionsPerPrincipal !== undefined && hub.connectionsOf(principal.id) >= maxConnectionsPerPrincipal) {
+    if (
+      maxConnectionsPerPrincipal !== undefined &&
+      hub.connectionsOf(principal.id) >= maxConnectionsPerPrincipal
+    ) {
       throw new NotifyError(
         'TOO_MANY_CONNECTIONS',
         `at most ${maxConnectionsPerPrincipal} open streams per user; close one or retry later`,

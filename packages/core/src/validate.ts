@@ -2,7 +2,7 @@ import { NotifyError } from './errors.js'
 
 /** Longest topic, event name and idempotency key accepted. */
 export const MAX_NAME_LENGTH = 256
-// C0 controls, DEL and C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point (C0, DEL, C1).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
 /**
@@ -16,10 +16,16 @@ export function assertTopic(topic: unknown): asserts topic is string {
     throw new NotifyError('INVALID_TOPIC', `a topic must be a non-empty string, got ${describe(topic)}`)
   }
   if (topic.length > MAX_NAME_LENGTH) {
-    throw new NotifyError('INVALID_TOPIC', `a topic must be at most ${MAX_NAME_LENGTH} characters, got ${topic.length}`)
+    throw new NotifyError(
+      'INVALID_TOPIC',
+      `a topic must be at most ${MAX_NAME_LENGTH} characters, got ${topic.length}`,
+    )
   }
   if (CONTROL.test(topic)) {
-    throw new NotifyError('INVALID_TOPIC', `a topic must not contain control characters: ${JSON.stringify(topic)}`)
+    throw new NotifyError(
+      'INVALID_TOPIC',
+      `a topic must not contain control characters: ${JSON.stringify(topic)}`,
+    )
   }
 }
 
@@ -48,7 +54,10 @@ export function assertEventName(event: unknown): asserts event is string {
     )
   }
   if (event.startsWith('notify:')) {
-    throw new NotifyError('RESERVED_EVENT', `event names starting with "notify:" are reserved: ${JSON.stringify(event)}`)
+    throw new NotifyError(
+      'RESERVED_EVENT',
+      `event names starting with "notify:" are reserved: ${JSON.stringify(event)}`,
+    )
   }
 }
 

@@ -1,9 +1,19 @@
-import { type EventSourceMessage, createParser } from 'eventsource-parser'
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { describe, expect, it } from 'vitest'
-import { type SseFrame, encodeEvent, isNotifyError } from '../src/index.js'
+import { encodeEvent, isNotifyError, type SseFrame } from '../src/index.js'
 
-function parse(text: string): { events: EventSourceMessage[]; ids: string[]; retries: number[]; comments: string[] } {
-  const out = { events: [] as EventSourceMessage[], ids: [] as string[], retries: [] as number[], comments: [] as string[] }
+function parse(text: string): {
+  events: EventSourceMessage[]
+  ids: string[]
+  retries: number[]
+  comments: string[]
+} {
+  const out = {
+    events: [] as EventSourceMessage[],
+    ids: [] as string[],
+    retries: [] as number[],
+    comments: [] as string[],
+  }
   const parser = createParser({
     onEvent: (e) => out.events.push(e),
     onId: (id) => out.ids.push(id),
@@ -51,7 +61,9 @@ describe('encodeEvent', () => {
   it('writes retry: 0 and an empty id (optional fields tested with !== undefined)', () => {
     expect(encodeEvent({ retry: 0 })).toBe('retry: 0\n\n')
     expect(encodeEvent({ id: '' })).toBe('id:\n\n')
-    expect(parse(`${encodeEvent({ id: '5', data: 'a' })}${encodeEvent({ id: '', data: 'b' })}`).events[1]?.id).toBe('')
+    expect(
+      parse(`${encodeEvent({ id: '5', data: 'a' })}${encodeEvent({ id: '', data: 'b' })}`).events[1]?.id,
+    ).toBe('')
   })
 
   it('splits comments into comment lines and never dispatches them', () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { type Hub, createHub } from '../src/index.js'
-import { RecordingSink, nextTick } from './sink.js'
+import { createHub, type Hub } from '../src/index.js'
+import { nextTick, RecordingSink } from './sink.js'
 
 /** A sink that stamps every write with the (fake) clock. */
 class TimedSink extends RecordingSink {
@@ -71,7 +71,10 @@ describe('heartbeat', () => {
   it('closes a stream when its principal expires, with reason expired', async () => {
     hub = createHub({ heartbeatMs: 10_000 })
     const sink = new TimedSink()
-    const connection = hub.connect(sink, { principal: { id: 'u', expiresAt: Date.now() + 30_000 }, topics: ['t'] })
+    const connection = hub.connect(sink, {
+      principal: { id: 'u', expiresAt: Date.now() + 30_000 },
+      topics: ['t'],
+    })
     await nextTick()
     await advance(29_000)
     expect(sink.ended).toBe(false)

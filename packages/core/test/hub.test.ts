@@ -1,9 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Hub, type HubOptions, NotifyError, type StandardSchemaV1, createHub, isNotifyError } from '../src/index.js'
-import { RecordingSink, nextTick } from './sink.js'
+import {
+  createHub,
+  type Hub,
+  type HubOptions,
+  isNotifyError,
+  NotifyError,
+  type StandardSchemaV1,
+} from '../src/index.js'
+import { nextTick, RecordingSink } from './sink.js'
 
 const hubs: Hub[] = []
-function hub<E extends Record<string, unknown> = Record<string, unknown>>(options: HubOptions<E> = {}): Hub<E> {
+function hub<E extends Record<string, unknown> = Record<string, unknown>>(
+  options: HubOptions<E> = {},
+): Hub<E> {
   const created = createHub<E>(options)
   hubs.push(created as unknown as Hub)
   return created
@@ -98,12 +107,16 @@ describe('hub.publish', () => {
         version: 1,
         vendor: 'test',
         validate: (value) =>
-          typeof value === 'number' && value > 0 ? { value } : { issues: [{ message: 'must be positive', path: ['n'] }] },
+          typeof value === 'number' && value > 0
+            ? { value }
+            : { issues: [{ message: 'must be positive', path: ['n'] }] },
       },
     }
     const h = hub<{ count: number }>({ schemas: { count: positive } })
     await expect(h.publish('t', 'count', 3)).resolves.toMatchObject({ duplicate: false })
-    await expect(h.publish('t', 'count', -1)).rejects.toThrow(/payload of "count" is invalid: n: must be positive/)
+    await expect(h.publish('t', 'count', -1)).rejects.toThrow(
+      /payload of "count" is invalid: n: must be positive/,
+    )
     expect(h.stats().published).toBe(1)
   })
 
@@ -270,7 +283,9 @@ describe('connections', () => {
   it('refuses new streams after close with HUB_CLOSED', async () => {
     const h = hub()
     await h.close()
-    expect(() => h.connect(new RecordingSink(), { principal: { id: 'u' }, topics: ['t'] })).toThrow(NotifyError)
+    expect(() => h.connect(new RecordingSink(), { principal: { id: 'u' }, topics: ['t'] })).toThrow(
+      NotifyError,
+    )
   })
 })
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type ReplayStore, isNotifyError, memoryReplayStore } from '../src/index.js'
+import { isNotifyError, memoryReplayStore, type ReplayStore } from '../src/index.js'
 
 const TTL = 600_000
 
@@ -133,7 +133,9 @@ describe('memoryReplayStore', () => {
     for (let i = 0; i < 5000; i++) last = (await append(store, 'a', String(i))).id
     const epoch = last.split('-')[0]
     const tail = await store.readAfter(`${epoch}-4990`, new Set(['a']))
-    expect(tail.ok && tail.events.map((e) => e.data)).toEqual(['4990', '4991', '4992', '4993', '4994', '4995', '4996', '4997', '4998', '4999'].slice(0, 10))
+    expect(tail.ok && tail.events.map((e) => e.data)).toEqual(
+      ['4990', '4991', '4992', '4993', '4994', '4995', '4996', '4997', '4998', '4999'].slice(0, 10),
+    )
   })
 
   it.each([

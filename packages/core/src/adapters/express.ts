@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from 'express'
 import type { Hub } from '../hub.js'
 import type { SseOptions } from '../subscribe.js'
 import type { EventMap, Principal } from '../types.js'
-import { createNodeHandler } from './node.js'
+import { createNodeHandler } from './node-handler.js'
 
 /**
  * Express middleware serving an event stream. Works behind the `compression` middleware

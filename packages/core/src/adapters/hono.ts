@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import type { Hub } from '../hub.js'
 import type { SseOptions } from '../subscribe.js'
 import type { EventMap, Principal } from '../types.js'
-import { createWebHandler } from './web.js'
+import { createWebHandler } from './web-handler.js'
 
 /**
  * A Hono handler serving an event stream (any runtime Hono runs on, `@hono/node-server` included).

@@ -1,75 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
-import type { Sink } from '../connection.js'
-import { NotifyError } from '../errors.js'
 import type { Hub } from '../hub.js'
-import { type SseOptions, admit } from '../subscribe.js'
+import type { SseOptions } from '../subscribe.js'
 import type { EventMap, Principal } from '../types.js'
-
-/** A `node:http` or `node:http2` (compatibility API) request. */
-export type NodeRequest = IncomingMessage | Http2ServerRequest
-/** A `node:http` or `node:http2` (compatibility API) response. */
-export type NodeResponse = ServerResponse | Http2ServerResponse
-
-// The slice of both response types a stream needs (`flush` comes from the `compression` middleware).
-interface Writable {
-  write(chunk: Uint8Array): boolean
-  end(): void
-  readonly writableEnded: boolean
-  readonly writableLength?: number
-  flush?: () => void
-  cork?: () => void
-  uncork?: () => void
-}
-
-/** Builds a node handler whose callbacks receive `Req` (Express passes its own request type). @internal */
-export function createNodeHandler<E extends EventMap, Req extends NodeRequest, P extends Principal>(
-  hub: Hub<E>,
-  options: SseOptions<Req, P>,
-): (req: Req, res: NodeResponse) => Promise<void> {
-  return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const admission = await admit(hub, options, req, {
-      header: (name) => {
-        const value = req.headers[name]
-        return Array.isArray(value) ? value[0] : value
-      },
-      query: (name) => url.searchParams.get(name) ?? undefined,
-    })
-    if (res.destroyed || res.writableEnded) return
-    if (!admission.ok) {
-      res.writeHead(admission.status, admission.headers)
-      res.end(admission.body)
-      return
-    }
-    const headers = admission.headers
-    if (req.httpVersionMajor === 1) headers.connection = 'keep-alive'
-    res.writeHead(200, headers)
-    const socket = req.socket as { setNoDelay?: (v: boolean) => void; setTimeout?: (ms: number) => void } | null
-    // Frames are already coalesced per tick; Nagle would only add latency. Streams are long-lived by design.
-    socket?.setNoDelay?.(true)
-    socket?.setTimeout?.(0)
-    const out = res as unknown as Writable
-    const sink: Sink = {
-      write(chunks) {
-        if (chunks.length === 1) out.write(chunks[0]!)
-        else {
-          out.cork?.()
-          for (const chunk of chunks) out.write(chunk)
-          out.uncork?.()
-        }
-        // `compression` (Express) buffers until flushed; heartbeats go through here too.
-        out.flush?.()
-      },
-      bufferedBytes: () => out.writableLength ?? 0,
-      end() {
-        if (!out.writableEnded) out.end()
-      },
-    }
-    const connection = admission.start(sink)
-    res.once('close', () => connection.close('client'))
-  }
-}
+import { createNodeHandler, failRequest, type NodeRequest, type NodeResponse } from './node-handler.js'
 
 /**
  * Serves an event stream from a `node:http` (or `node:http2` compatibility) server.
@@ -98,13 +30,5 @@ export function sse<E extends EventMap, P extends Principal = Principal>(
   }
 }
 
-/** Answers 500 if nothing was sent yet, else ends the response. @internal */
-export function failRequest(res: NodeResponse, error: unknown): void {
-  if (!res.headersSent) {
-    const failure = new NotifyError('INTERNAL_ERROR', 'the stream could not be opened', { cause: error })
-    res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
-    res.end(JSON.stringify(failure.toJSON()))
-  } else if (!res.writableEnded) res.end()
-}
-
 export type { SseOptions } from '../subscribe.js'
+export type { NodeRequest, NodeResponse } from './node-handler.js'
