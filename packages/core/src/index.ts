@@ -1,40 +1,45 @@
 // Hub
+export { createHub, RESET_EVENT, RESERVED_PREFIX } from './hub.js'
+export type { Hub, ConnectOptions, CloseOptions } from './hub.js'
+export type { Sink, ConnectionHandle } from './connection.js'
 
-export type { ConnectionHandle, Sink } from './connection.js'
-export type { SseFrame } from './encode.js'
 // Wire format
 export { encodeEvent } from './encode.js'
-export type { NotifyErrorCode } from './errors.js'
-// Errors
-export { isNotifyError, NOTIFY_ERROR_CODES, NOTIFY_ERROR_STATUS, NotifyError } from './errors.js'
-export type { CloseOptions, ConnectOptions, Hub } from './hub.js'
-export { createHub, RESERVED_PREFIX, RESET_EVENT } from './hub.js'
-export type { MemoryReplayStoreOptions } from './replay.js'
+export type { SseFrame } from './encode.js'
+
 // Replay
-export { MAX_EVENT_ID_LENGTH, memoryReplayStore } from './replay.js'
-export type { StandardSchemaV1 } from './schema.js'
-export { validateWithSchema } from './schema.js'
-export type { Admission, MaybePromise, RequestView, SseOptions } from './subscribe.js'
+export { memoryReplayStore, MAX_EVENT_ID_LENGTH } from './replay.js'
+export type { MemoryReplayStoreOptions } from './replay.js'
+
 // Connection policy (for custom adapters)
-export { admit, STREAM_HEADERS } from './subscribe.js'
+export { admit, refuse, STREAM_HEADERS } from './subscribe.js'
+export type { Admission, Refusal, RequestView, SseOptions, MaybePromise } from './subscribe.js'
+
+// Validation
+export { assertTopic, assertEventName, normaliseTopics, MAX_NAME_LENGTH } from './validate.js'
+export { validateWithSchema } from './schema.js'
+export type { StandardSchemaV1 } from './schema.js'
+
+// Errors
+export { NotifyError, isNotifyError, NOTIFY_ERROR_CODES, NOTIFY_ERROR_STATUS } from './errors.js'
+export type { NotifyErrorCode } from './errors.js'
+
 // Types
 export type {
+  EventMap,
+  LogEntry,
   AppendInput,
   AppendResult,
+  ReadAfterResult,
+  ReplayStore,
   Backplane,
   BackplaneStatus,
-  ConnectionInfo,
+  Principal,
   DisconnectReason,
-  EventMap,
+  ConnectionInfo,
+  ReplayOptions,
   HubOptions,
   HubStats,
-  LogEntry,
-  Principal,
   PublishOptions,
   PublishResult,
-  ReadAfterResult,
-  ReplayOptions,
-  ReplayStore,
 } from './types.js'
-// Validation
-export { assertEventName, assertTopic, MAX_NAME_LENGTH, normaliseTopics } from './validate.js'

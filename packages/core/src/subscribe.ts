@@ -44,20 +44,27 @@ export const STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-accel-buffering': 'no',
 })
 
-/** The decision for one request: a stream to start, or an error to answer with. */
+/** An error to answer with instead of a stream: status, headers (with `Retry-After` for 429/503) and JSON body. */
+export interface Refusal {
+  readonly ok: false
+  readonly status: number
+  readonly headers: Record<string, string>
+  readonly body: string
+}
+
+/**
+ * The decision for one request: a stream to start, or a refusal. `start` checks the connection
+ * limits again, synchronously with attaching, so concurrent requests cannot overshoot them;
+ * call it before sending the 200 and answer its refusal instead.
+ */
 export type Admission =
   | {
       readonly ok: true
       readonly status: 200
       readonly headers: Record<string, string>
-      start(sink: Sink): ConnectionHandle
+      start(sink: Sink): { readonly ok: true; readonly connection: ConnectionHandle } | Refusal
     }
-  | {
-      readonly ok: false
-      readonly status: number
-      readonly headers: Record<string, string>
-      readonly body: string
-    }
+  | Refusal
 
 const ANONYMOUS: Principal = Object.freeze({ id: 'anonymous' })
 
@@ -94,38 +101,56 @@ export async function admit<E extends EventMap, Req, P extends Principal>(
         }
       }
     }
-    const { maxConnections, maxConnectionsPerPrincipal } = options
-    if (maxConnections !== undefined && hub.stats().connections >= maxConnections) {
-      throw new NotifyError(
-        'SERVER_BUSY',
-        `the server is at its limit of ${maxConnections} streams; retry later`,
-      )
+    const checkLimits = (): void => {
+      const { maxConnections, maxConnectionsPerPrincipal } = options
+      if (maxConnections !== undefined && hub.stats().connections >= maxConnections) {
+        throw new NotifyError(
+          'SERVER_BUSY',
+          `the server is at its limit of ${maxConnections} streams; retry later`,
+        )
+      }
+      if (
+        maxConnectionsPerPrincipal !== undefined &&
+        hub.connectionsOf(principal.id) >= maxConnectionsPerPrincipal
+      ) {
+        throw new NotifyError(
+          'TOO_MANY_CONNECTIONS',
+          `at most ${maxConnectionsPerPrincipal} open streams per user; close one or retry later`,
+        )
+      }
     }
-    if (
-      maxConnectionsPerPrincipal !== undefined &&
-      hub.connectionsOf(principal.id) >= maxConnectionsPerPrincipal
-    ) {
-      throw new NotifyError(
-        'TOO_MANY_CONNECTIONS',
-        `at most ${maxConnectionsPerPrincipal} open streams per user; close one or retry later`,
-      )
-    }
+    checkLimits()
     const header = view.header('last-event-id')
     const lastEventId = header !== undefined && header !== '' ? header : nonEmpty(view.query('lastEventId'))
     return {
       ok: true,
       status: 200,
       headers: { ...STREAM_HEADERS },
-      start: (sink) => hub.connect(sink, { principal, topics, lastEventId }),
+      start: (sink) => {
+        try {
+          checkLimits()
+          return { ok: true, connection: hub.connect(sink, { principal, topics, lastEventId }) }
+        } catch (error) {
+          return refuse(error, retryAfter)
+        }
+      },
     }
   } catch (error) {
-    const failure = isNotifyError(error)
-      ? error
-      : new NotifyError('INTERNAL_ERROR', 'the stream could not be opened', { cause: error })
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' }
-    if (failure.status === 429 || failure.status === 503) headers['retry-after'] = retryAfter
-    return { ok: false, status: failure.status, headers, body: JSON.stringify(failure.toJSON()) }
+    return refuse(error, retryAfter)
   }
+}
+
+/**
+ * Turns an error into the refusal every adapter answers with: a `NotifyError` keeps its code
+ * and status; anything else becomes a 500 `INTERNAL_ERROR` that does not leak its message.
+ */
+export function refuse(error: unknown, retryAfterSeconds: string | number = 5): Refusal {
+  const failure = isNotifyError(error)
+    ? error
+    : new NotifyError('INTERNAL_ERROR', 'the stream could not be opened', { cause: error })
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' }
+  if (failure.status === 429 || failure.status === 503) headers['retry-after'] = String(retryAfterSeconds)
+  return { ok: false, status: failure.status, headers, body: JSON.stringify(failure.toJSON()) }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

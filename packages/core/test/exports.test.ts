@@ -21,6 +21,7 @@ describe('exports', () => {
         "isNotifyError",
         "memoryReplayStore",
         "normaliseTopics",
+        "refuse",
         "validateWithSchema",
       ]
     `)

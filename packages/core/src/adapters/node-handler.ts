@@ -42,16 +42,6 @@ export function createNodeHandler<E extends EventMap, Req extends NodeRequest, P
       res.end(admission.body)
       return
     }
-    const headers = admission.headers
-    if (req.httpVersionMajor === 1) headers.connection = 'keep-alive'
-    res.writeHead(200, headers)
-    const socket = req.socket as {
-      setNoDelay?: (v: boolean) => void
-      setTimeout?: (ms: number) => void
-    } | null
-    // Frames are already coalesced per tick; Nagle would only add latency. Streams are long-lived by design.
-    socket?.setNoDelay?.(true)
-    socket?.setTimeout?.(0)
     const out = res as unknown as Writable
     const sink: Sink = {
       write(chunks) {
@@ -69,7 +59,24 @@ export function createNodeHandler<E extends EventMap, Req extends NodeRequest, P
         if (!out.writableEnded) out.end()
       },
     }
-    const connection = admission.start(sink)
+    // The hub writes nothing before the next tick, so the head below still goes first.
+    const started = admission.start(sink)
+    if (!started.ok) {
+      res.writeHead(started.status, started.headers)
+      res.end(started.body)
+      return
+    }
+    const { connection } = started
+    const headers = admission.headers
+    if (req.httpVersionMajor === 1) headers.connection = 'keep-alive'
+    res.writeHead(200, headers)
+    const socket = req.socket as {
+      setNoDelay?: (v: boolean) => void
+      setTimeout?: (ms: number) => void
+    } | null
+    // Frames are already coalesced per tick; Nagle would only add latency. Streams are long-lived by design.
+    socket?.setNoDelay?.(true)
+    socket?.setTimeout?.(0)
     res.once('close', () => connection.close('client'))
   }
 }

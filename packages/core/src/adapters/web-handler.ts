@@ -19,27 +19,12 @@ export function createWebHandler<E extends EventMap, Req, P extends Principal>(
     if (!admission.ok)
       return new Response(admission.body, { status: admission.status, headers: admission.headers })
 
+    let controller!: ReadableStreamDefaultController<Uint8Array>
     let close: (() => void) | undefined
     const stream = new ReadableStream<Uint8Array>(
       {
-        start(controller) {
-          const sink: Sink = {
-            write(chunks) {
-              controller.enqueue(chunks.length === 1 ? chunks[0]! : concat(chunks))
-            },
-            // highWaterMark 0: desiredSize is minus the bytes still queued.
-            bufferedBytes: () => -(controller.desiredSize ?? 0),
-            end() {
-              try {
-                controller.close()
-              } catch {
-                // Already closed or errored by the runtime: nothing left to end.
-              }
-            },
-          }
-          const connection = admission.start(sink)
-          close = () => connection.close('client')
-          request.signal.addEventListener('abort', close, { once: true })
+        start(c) {
+          controller = c
         },
         cancel() {
           close?.()
@@ -47,6 +32,25 @@ export function createWebHandler<E extends EventMap, Req, P extends Principal>(
       },
       new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
     )
+    const sink: Sink = {
+      write(chunks) {
+        controller.enqueue(chunks.length === 1 ? chunks[0]! : concat(chunks))
+      },
+      // highWaterMark 0: desiredSize is minus the bytes still queued.
+      bufferedBytes: () => -(controller.desiredSize ?? 0),
+      end() {
+        try {
+          controller.close()
+        } catch {
+          // Already closed or errored by the runtime: nothing left to end.
+        }
+      },
+    }
+    const started = admission.start(sink)
+    if (!started.ok) return new Response(started.body, { status: started.status, headers: started.headers })
+    const { connection } = started
+    close = () => connection.close('client')
+    request.signal.addEventListener('abort', close, { once: true })
     return new Response(stream, { status: 200, headers: admission.headers })
   }
 }

@@ -284,6 +284,16 @@ export function describeAdapter(target: AdapterTarget): void {
       expect(((await global.json()) as { error: { code: string } }).error.code).toBe('SERVER_BUSY')
     })
 
+    it('holds the per-principal limit exactly under concurrent requests', async () => {
+      const { url } = await serve({}, { authenticate: bearer, maxConnectionsPerPrincipal: 3 })
+      const attempts = await Promise.all(
+        Array.from({ length: 12 }, () => openStream(url, { headers: { authorization: 'Bearer alice' } })),
+      )
+      for (const attempt of attempts) cleanups.push(() => attempt.close())
+      expect(attempts.filter((a) => a.status === 200)).toHaveLength(3)
+      expect(attempts.filter((a) => a.status === 429)).toHaveLength(9)
+    })
+
     it('removes the subscription as soon as the client goes away', async () => {
       const { hub, url } = await serve()
       const s = await stream(url)
