@@ -4,8 +4,9 @@ import type { EventMap, Principal } from '../types.js'
 import { createWebHandler } from './web-handler.js'
 
 /**
- * Serves an event stream from any Fetch-API runtime: Bun, Deno, Cloudflare Workers,
- * Next.js route handlers, `@hono/node-server`.
+ * Serves an event stream from any Fetch-API runtime: Bun (set `idleTimeout: 0`), Deno,
+ * Next.js route handlers, `@hono/node-server`, and Cloudflare Workers inside a Durable Object
+ * (a module-level hub in a plain Worker does not see publishes made by other requests).
  *
  * @param hub - the hub from `createHub()`
  * @param options - topics, authenticate, authorize, limits; callbacks receive the `Request`

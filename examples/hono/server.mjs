@@ -1,0 +1,129 @@
+// notify on Hono, served by @hono/node-server.
+//
+//   pnpm --filter @notify/example-hono start     (after `pnpm build` at the repo root)
+//   open http://localhost:3002
+//   curl -N 'http://localhost:3002/events?topic=demo'
+//   curl -X POST localhost:3002/publish -H 'content-type: application/json' \
+//        -d '{"topic":"demo","event":"hello","data":{"text":"hi"}}'
+
+import { serve } from '@hono/node-server'
+import { createHub, isNotifyError, NotifyError } from '@notify/core'
+import { sse } from '@notify/core/hono'
+import { Hono } from 'hono'
+
+const port = Number(process.env.PORT ?? 3002)
+
+const hub = createHub({
+  onError: (error) => console.error('[notify]', error),
+})
+
+const app = new Hono()
+
+app.get('/', (c) => c.html(PAGE))
+
+// Topics come from `?topic=a&topic=b`; `demo` when none is given. Invalid topics answer 400.
+app.get('/events', sse(hub, { topics: (c) => c.req.queries('topic') ?? ['demo'] }))
+
+// `{ topic, event, data }` → 202 `{ id }`.
+app.post('/publish', async (c) => {
+  let body
+  try {
+    body = await c.req.json()
+  } catch {
+    throw new NotifyError('INVALID_PAYLOAD', 'body must be JSON: {"topic", "event", "data"}')
+  }
+  const { topic, event, data } = body ?? {}
+  if (typeof event !== 'string') throw new NotifyError('INVALID_EVENT', 'body.event must be a string')
+  const { id } = await hub.publish(topic, event, data ?? null)
+  return c.json({ id }, 202)
+})
+
+app.onError((error, c) => {
+  const failure = isNotifyError(error) ? error : new NotifyError('INTERNAL_ERROR', String(error))
+  return c.json(failure.toJSON(), failure.status)
+})
+
+// A `tick` on topic `demo` every 2 s, so the page shows something at once.
+let n = 0
+const ticker = setInterval(() => {
+  hub.publish('demo', 'tick', { n: ++n, at: new Date().toISOString() }).catch((error) => console.error(error))
+}, 2000)
+
+const server = serve({ fetch: app.fetch, port }, (info) =>
+  console.log(`notify example (Hono on @hono/node-server) listening on http://localhost:${info.port}`),
+)
+
+async function shutdown(signal) {
+  console.log(`${signal}: closing`)
+  clearInterval(ticker)
+  // Ends every stream (clients reconnect elsewhere), then stops accepting connections.
+  await hub.close()
+  server.close()
+  server.closeAllConnections?.()
+}
+process.once('SIGINT', shutdown)
+process.once('SIGTERM', shutdown)
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<title>notify · Hono</title>
+<style>
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem; max-width: 50rem }
+  #log { font-family: ui-monospace, monospace; font-size: 13px; white-space: pre-wrap }
+  #status.open { color: green } #status.error { color: crimson }
+  form { margin: 1rem 0 } input { font: inherit; width: 10rem }
+</style>
+<h1>notify · Hono</h1>
+<p>Stream <code id="url"></code>: <b id="status">connecting</b></p>
+<form id="form">
+  <input name="topic" value="demo" aria-label="topic">
+  <input name="event" value="hello" aria-label="event">
+  <input name="data" value='{"text":"hi"}' aria-label="data (JSON)">
+  <button>publish</button>
+</form>
+<div id="log"></div>
+<script type="module">
+  // Topics of this page: ?topic=a&topic=b in the page's own URL, else "demo".
+  const topics = new URLSearchParams(location.search).getAll('topic')
+  const url = '/events?' + new URLSearchParams((topics.length ? topics : ['demo']).map((t) => ['topic', t]))
+  document.getElementById('url').textContent = url
+  const status = document.getElementById('status')
+  const log = document.getElementById('log')
+  const show = (e) => {
+    const line = document.createElement('div')
+    line.className = 'event'
+    line.textContent = new Date().toLocaleTimeString() + '  ' + e.type + '  id=' + e.lastEventId + '  ' + e.data
+    log.prepend(line)
+  }
+  // The browser's EventSource resumes with Last-Event-ID by itself after a drop.
+  const source = new EventSource(url)
+  const listening = new Set()
+  const listen = (name) => {
+    if (listening.has(name)) return
+    listening.add(name)
+    source.addEventListener(name, show)
+  }
+  for (const name of ['message', 'tick', 'hello', 'notify:reset']) listen(name)
+  const setStatus = (text) => {
+    status.textContent = text
+    status.className = text === 'open' ? 'open' : 'error'
+  }
+  source.onopen = () => setStatus('open')
+  source.onerror = () => setStatus('reconnecting')
+  document.getElementById('form').onsubmit = async (e) => {
+    e.preventDefault()
+    const f = new FormData(e.target)
+    listen(f.get('event'))
+    let data = f.get('data')
+    try { data = JSON.parse(data) } catch {}
+    const res = await fetch('/publish', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ topic: f.get('topic'), event: f.get('event'), data }),
+    })
+    if (!res.ok) alert(await res.text())
+  }
+</script>
+</html>
+`

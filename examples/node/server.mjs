@@ -1,0 +1,156 @@
+// notify on plain node:http: a live page, an SSE endpoint and a publish endpoint.
+//
+//   pnpm --filter @notify/example-node start     (or, from the repo root: pnpm build && node examples/node/server.mjs)
+//   open http://localhost:3000
+//   curl -N 'http://localhost:3000/events?topic=demo'
+//   curl -X POST localhost:3000/publish -H 'content-type: application/json' \
+//        -d '{"topic":"demo","event":"hello","data":{"text":"hi"}}'
+import { createServer } from 'node:http'
+import { createHub, isNotifyError, NotifyError } from '@notify/core'
+import { sse } from '@notify/core/node'
+
+const port = Number(process.env.PORT ?? 3000)
+const MAX_BODY_BYTES = 64 * 1024
+
+const hub = createHub({
+  onError: (error) => console.error('[notify]', error),
+})
+
+// Topics come from `?topic=a&topic=b`; `demo` when none is given. Invalid topics answer 400.
+const events = sse(hub, {
+  topics: (req) => {
+    const topics = new URL(req.url ?? '/', 'http://localhost').searchParams.getAll('topic')
+    return topics.length > 0 ? topics : ['demo']
+  },
+})
+
+const server = createServer((req, res) => {
+  const { pathname } = new URL(req.url ?? '/', 'http://localhost')
+  if (req.method === 'GET' && pathname === '/') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+    res.end(PAGE)
+  } else if (req.method === 'GET' && pathname === '/events') {
+    events(req, res)
+  } else if (req.method === 'POST' && pathname === '/publish') {
+    publish(req, res)
+  } else {
+    sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${pathname}` } })
+  }
+})
+
+/** `POST /publish` with `{ topic, event, data }` → 202 `{ id }`. */
+async function publish(req, res) {
+  try {
+    const body = await readJson(req)
+    const { topic, event, data } = body ?? {}
+    if (typeof event !== 'string') throw new NotifyError('INVALID_EVENT', 'body.event must be a string')
+    const { id } = await hub.publish(topic, event, data ?? null)
+    sendJson(res, 202, { id })
+  } catch (error) {
+    const failure = isNotifyError(error) ? error : new NotifyError('INTERNAL_ERROR', String(error))
+    sendJson(res, failure.status, failure.toJSON())
+  }
+}
+
+async function readJson(req) {
+  let size = 0
+  const chunks = []
+  for await (const chunk of req) {
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) throw new NotifyError('INVALID_PAYLOAD', `body over ${MAX_BODY_BYTES} bytes`)
+    chunks.push(chunk)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new NotifyError('INVALID_PAYLOAD', 'body must be JSON: {"topic", "event", "data"}')
+  }
+}
+
+function sendJson(res, status, value) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
+  res.end(JSON.stringify(value))
+}
+
+// A `tick` on topic `demo` every 2 s, so the page shows something at once.
+let n = 0
+const ticker = setInterval(() => {
+  hub.publish('demo', 'tick', { n: ++n, at: new Date().toISOString() }).catch((error) => console.error(error))
+}, 2000)
+
+server.listen(port, () => console.log(`notify example (node:http) listening on http://localhost:${port}`))
+
+async function shutdown(signal) {
+  console.log(`${signal}: closing`)
+  clearInterval(ticker)
+  // Ends every stream (clients reconnect elsewhere), then stops accepting connections.
+  await hub.close()
+  server.close()
+  server.closeAllConnections?.()
+}
+process.once('SIGINT', shutdown)
+process.once('SIGTERM', shutdown)
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<title>notify · node:http</title>
+<style>
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem; max-width: 50rem }
+  #log { font-family: ui-monospace, monospace; font-size: 13px; white-space: pre-wrap }
+  #status.open { color: green } #status.error { color: crimson }
+  form { margin: 1rem 0 } input { font: inherit; width: 10rem }
+</style>
+<h1>notify · node:http</h1>
+<p>Stream <code id="url"></code>: <b id="status">connecting</b></p>
+<form id="form">
+  <input name="topic" value="demo" aria-label="topic">
+  <input name="event" value="hello" aria-label="event">
+  <input name="data" value='{"text":"hi"}' aria-label="data (JSON)">
+  <button>publish</button>
+</form>
+<div id="log"></div>
+<script type="module">
+  // Topics of this page: ?topic=a&topic=b in the page's own URL, else "demo".
+  const topics = new URLSearchParams(location.search).getAll('topic')
+  const url = '/events?' + new URLSearchParams((topics.length ? topics : ['demo']).map((t) => ['topic', t]))
+  document.getElementById('url').textContent = url
+  const status = document.getElementById('status')
+  const log = document.getElementById('log')
+  const show = (e) => {
+    const line = document.createElement('div')
+    line.className = 'event'
+    line.textContent = new Date().toLocaleTimeString() + '  ' + e.type + '  id=' + e.lastEventId + '  ' + e.data
+    log.prepend(line)
+  }
+  // The browser's EventSource resumes with Last-Event-ID by itself after a drop.
+  const source = new EventSource(url)
+  const listening = new Set()
+  const listen = (name) => {
+    if (listening.has(name)) return
+    listening.add(name)
+    source.addEventListener(name, show)
+  }
+  for (const name of ['message', 'tick', 'hello', 'notify:reset']) listen(name)
+  const setStatus = (text) => {
+    status.textContent = text
+    status.className = text === 'open' ? 'open' : 'error'
+  }
+  source.onopen = () => setStatus('open')
+  source.onerror = () => setStatus('reconnecting')
+  document.getElementById('form').onsubmit = async (e) => {
+    e.preventDefault()
+    const f = new FormData(e.target)
+    listen(f.get('event'))
+    let data = f.get('data')
+    try { data = JSON.parse(data) } catch {}
+    const res = await fetch('/publish', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ topic: f.get('topic'), event: f.get('event'), data }),
+    })
+    if (!res.ok) alert(await res.text())
+  }
+</script>
+</html>
+`
