@@ -16,7 +16,7 @@ export { admit, refuse, STREAM_HEADERS } from './subscribe.js'
 export type { Admission, Refusal, RequestView, SseOptions, MaybePromise } from './subscribe.js'
 
 // Validation
-export { assertTopic, assertEventName, normaliseTopics, MAX_NAME_LENGTH } from './validate.js'
+export { assertTopic, assertEventName, assertKey, normaliseTopics, MAX_NAME_LENGTH } from './validate.js'
 export { validateWithSchema } from './schema.js'
 export type { StandardSchemaV1 } from './schema.js'
 

@@ -15,6 +15,7 @@ describe('exports', () => {
         "STREAM_HEADERS",
         "admit",
         "assertEventName",
+        "assertKey",
         "assertTopic",
         "createHub",
         "encodeEvent",

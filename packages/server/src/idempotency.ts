@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto'
+import { HttpError } from './http.js'
+import type { PublishItem } from './publish.js'
+
+/**
+ * Remembers, per publisher-scoped idempotency key, a hash of what was published with it, so the
+ * same key with other content answers 409 (core dedupes by key alone). Bounded: entries expire
+ * with core's key TTL, and the oldest go first beyond `maxKeys`.
+ */
+export interface IdempotencyLedger {
+  /** The key core is given: the publisher's `sub` and the key, hashed (fixed length, no separator games). */
+  scope(sub: string, key: string): string
+  /**
+   * Checks every keyed item of a batch against the ledger and against each other.
+   *
+   * @throws {@link HttpError} `IDEMPOTENCY_CONFLICT`
+   */
+  check(sub: string, items: readonly PublishItem[]): void
+  /** Records a published (or deduplicated) item. */
+  record(sub: string, item: PublishItem): void
+  /** Keys remembered right now. */
+  readonly size: number
+}
+
+/**
+ * Creates the ledger.
+ *
+ * @param options - `ttlMs` (as core's `keyTtlMs`, default 10 min), `maxKeys` (default 100,000)
+ * @returns the {@link IdempotencyLedger}
+ * @example
+ * ```ts
+ * const ledger = createIdempotencyLedger({ ttlMs: 600_000 })
+ * ledger.check('alice', items) // throws IDEMPOTENCY_CONFLICT on a reused key with new content
+ * ```
+ */
+export function createIdempotencyLedger(
+  options: { ttlMs?: number; maxKeys?: number } = {},
+): IdempotencyLedger {
+  const ttlMs = options.ttlMs ?? 10 * 60 * 1000
+  const maxKeys = options.maxKeys ?? 100_000
+  const entries = new Map<string, { hash: string; expiresAt: number }>()
+
+  const scope = (sub: string, key: string) =>
+    createHash('sha256')
+      .update(JSON.stringify([sub, key]))
+      .digest('base64url')
+  const conflict = (key: string) =>
+    new HttpError(
+      'IDEMPOTENCY_CONFLICT',
+      `the idempotency key ${JSON.stringify(key)} was already used for a different event; use a new key`,
+    )
+
+  return {
+    scope,
+    check(sub, items) {
+      const now = Date.now()
+      const inBatch = new Map<string, string>()
+      for (const item of items) {
+        if (item.key === undefined) continue
+        const scoped = scope(sub, item.key)
+        const hash = contentHash(item)
+        const seen = inBatch.get(scoped) ?? live(entries.get(scoped), now)
+        if (seen !== undefined && seen !== hash) throw conflict(item.key)
+        inBatch.set(scoped, hash)
+      }
+    },
+    record(sub, item) {
+      if (item.key === undefined) return
+      const scoped = scope(sub, item.key)
+      const now = Date.now()
+      if (live(entries.get(scoped), now) !== undefined) return
+      entries.delete(scoped)
+      // Insertion order is age order: drop expired entries and, past the bound, the oldest.
+      for (const [k, v] of entries) {
+        if (v.expiresAt > now && entries.size < maxKeys) break
+        entries.delete(k)
+      }
+      entries.set(scoped, { hash: contentHash(item), expiresAt: now + ttlMs })
+    },
+    get size() {
+      return entries.size
+    },
+  }
+}
+
+function live(entry: { hash: string; expiresAt: number } | undefined, now: number): string | undefined {
+  return entry !== undefined && entry.expiresAt > now ? entry.hash : undefined
+}
+
+function contentHash(item: PublishItem): string {
+  return createHash('sha256')
+    .update(canonical([[...item.topics].sort(), item.event, item.data]))
+    .digest('base64url')
+}
+
+// JSON with object keys sorted, so a retry that reorders keys is still the same content.
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort()
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}

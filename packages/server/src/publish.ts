@@ -1,0 +1,215 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { performance } from 'node:perf_hooks'
+import {
+  assertEventName,
+  type Hub,
+  isNotifyError,
+  MAX_NAME_LENGTH,
+  type NotifyErrorCode,
+  normaliseTopics,
+} from '@notify/core'
+import type { Logger } from 'pino'
+import { matchesTopic, type NotifyClaims } from './auth.js'
+import { HttpError, readBody, sendError, sendJson, toHttpError } from './http.js'
+import type { IdempotencyLedger } from './idempotency.js'
+import type { Metrics } from './metrics.js'
+import type { RateLimiter } from './rate-limit.js'
+
+/**
+ * Most events in one `POST /publish` batch; a longer array is a 400.
+ *
+ * @example
+ * ```ts
+ * for (let i = 0; i < events.length; i += MAX_BATCH) await post(events.slice(i, i + MAX_BATCH))
+ * ```
+ */
+export const MAX_BATCH = 100
+
+/** One event to publish, as validated from the request body. */
+export interface PublishItem {
+  readonly topics: readonly string[]
+  readonly event: string
+  readonly data: unknown
+  readonly key?: string
+}
+
+const ITEM_FIELDS = new Set(['topic', 'event', 'data', 'key'])
+
+/**
+ * Reads and validates a whole publish request body before anything is published: content type,
+ * size, JSON, shape, topic and event syntax, keys. One bad item rejects the whole batch.
+ *
+ * @param req - the request
+ * @param maxBodyBytes - body size limit
+ * @returns the items, in order, and whether the body was an array
+ * @throws {@link HttpError} 415, 413 or 400
+ */
+export async function readPublishBody(
+  req: IncomingMessage,
+  maxBodyBytes: number,
+): Promise<{ items: PublishItem[]; batch: boolean }> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+  if (type !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(type)) {
+    throw new HttpError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `send the events as JSON with Content-Type: application/json (got ${type === '' ? 'none' : JSON.stringify(type)})`,
+    )
+  }
+  const body = await readBody(req, maxBodyBytes)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch {
+    throw new HttpError('INVALID_JSON', 'the request body is not valid JSON')
+  }
+  const batch = Array.isArray(parsed)
+  const list: unknown[] = batch ? (parsed as unknown[]) : [parsed]
+  if (list.length === 0) throw new HttpError('INVALID_BODY', 'the batch is empty: send at least one event')
+  if (list.length > MAX_BATCH) {
+    throw new HttpError('INVALID_BODY', `a batch holds at most ${MAX_BATCH} events, got ${list.length}`)
+  }
+  const headerKey = req.headers['idempotency-key']
+  if (headerKey !== undefined && batch) {
+    throw new HttpError(
+      'INVALID_BODY',
+      'the Idempotency-Key header is for a single event; give each batch item a key',
+    )
+  }
+  const items = list.map((item, index) => validateItem(item, batch ? `event [${index}]` : 'the event'))
+  if (typeof headerKey === 'string') {
+    const item = items[0]!
+    if (item.key !== undefined && item.key !== headerKey) {
+      throw new HttpError(
+        'INVALID_BODY',
+        'the Idempotency-Key header and the body key differ: send one of them',
+      )
+    }
+    checkKey(headerKey, 'the Idempotency-Key header')
+    items[0] = { ...item, key: headerKey }
+  }
+  return { items, batch }
+}
+
+function validateItem(value: unknown, where: string): PublishItem {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpError('INVALID_BODY', `${where} must be an object { topic, event, data, key? }`)
+  }
+  const record = value as Record<string, unknown>
+  for (const field of Object.keys(record)) {
+    if (!ITEM_FIELDS.has(field)) {
+      throw new HttpError(
+        'INVALID_BODY',
+        `${where} has an unknown field ${JSON.stringify(field)}; allowed: topic, event, data, key`,
+      )
+    }
+  }
+  if (record.topic === undefined) throw new HttpError('INVALID_BODY', `${where} has no topic`)
+  if (record.event === undefined) throw new HttpError('INVALID_BODY', `${where} has no event name`)
+  if (!('data' in record)) throw new HttpError('INVALID_BODY', `${where} has no data (use null for none)`)
+  let topics: string[]
+  try {
+    topics = normaliseTopics(record.topic)
+    assertEventName(record.event)
+  } catch (error) {
+    throw fromCore(error, where)
+  }
+  for (const topic of topics) {
+    if (topic.includes('*')) {
+      throw new HttpError(
+        'INVALID_TOPIC',
+        `${where}: a topic cannot contain "*" (patterns are for tokens): ${JSON.stringify(topic)}`,
+      )
+    }
+  }
+  const { key } = record
+  if (key !== undefined) checkKey(key, `${where}: key`)
+  const item = { topics, event: record.event as string, data: record.data }
+  return key === undefined ? item : { ...item, key: key as string }
+}
+
+function checkKey(key: unknown, where: string): asserts key is string {
+  if (typeof key !== 'string' || key === '' || key.length > MAX_NAME_LENGTH) {
+    throw new HttpError(
+      'INVALID_KEY',
+      `${where} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
+    )
+  }
+}
+
+function fromCore(error: unknown, where: string): HttpError {
+  if (isNotifyError(error)) return new HttpError(error.code as NotifyErrorCode, `${where}: ${error.message}`)
+  throw error
+}
+
+/**
+ * Checks the token's publish claim for every topic of every item.
+ *
+ * @throws {@link HttpError} `FORBIDDEN` naming the first topic not allowed
+ */
+export function authorizePublish(claims: NotifyClaims, items: readonly PublishItem[]): void {
+  for (const item of items) {
+    for (const topic of item.topics) {
+      if (!matchesTopic(claims.publish, topic)) {
+        throw new HttpError('FORBIDDEN', `not allowed to publish to topic ${JSON.stringify(topic)}`)
+      }
+    }
+  }
+}
+
+/** What the publish endpoint needs from the server. */
+export interface PublishContext {
+  readonly hub: Hub
+  /** Reads and verifies the request's token (never from the query string). */
+  readonly authenticate: (req: IncomingMessage) => Promise<NotifyClaims>
+  readonly ledger: IdempotencyLedger
+  readonly limiter: RateLimiter | undefined
+  readonly maxBodyBytes: number
+  readonly metrics: Metrics
+  readonly logger: Logger
+}
+
+/**
+ * `POST /publish`: authenticate, rate-limit, read and validate the whole body, check every
+ * topic against the publish claim and every key against the ledger, then publish in order.
+ * Answers 202 `{ ids }` or a JSON error; logs one line and records the latency either way.
+ *
+ * @param context - the hub and the server's policies
+ * @returns the request handler
+ */
+export function createPublishHandler(
+  context: PublishContext,
+): (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> {
+  const { hub, ledger, limiter, metrics, logger } = context
+  return async (req, res, requestId) => {
+    const started = performance.now()
+    let status = 202
+    let sub: string | undefined
+    const ids: string[] = []
+    try {
+      const claims = await context.authenticate(req)
+      sub = claims.sub
+      limiter?.take(claims.sub)
+      const { items } = await readPublishBody(req, context.maxBodyBytes)
+      authorizePublish(claims, items)
+      ledger.check(claims.sub, items)
+      for (const item of items) {
+        const key = item.key === undefined ? undefined : ledger.scope(claims.sub, item.key)
+        const result = await hub.publish(item.topics, item.event, item.data, key === undefined ? {} : { key })
+        ledger.record(claims.sub, item)
+        ids.push(result.id)
+      }
+      sendJson(res, 202, { ids })
+    } catch (error) {
+      const failure = toHttpError(error)
+      if (failure.code === 'INTERNAL_ERROR') logger.error({ err: error, requestId }, 'publish failed')
+      if (failure.status === 401) failure.headers['www-authenticate'] = 'Bearer'
+      status = failure.status
+      sendError(res, failure)
+    } finally {
+      const seconds = (performance.now() - started) / 1000
+      metrics.publish(status, seconds)
+      // On a failure mid-batch (Redis down), `ids` lists what was published before it.
+      logger.info({ requestId, sub, status, ids, ms: Math.round(seconds * 10_000) / 10 }, 'publish')
+    }
+  }
+}
