@@ -3,7 +3,9 @@ import { delimiter, join } from 'node:path'
 
 /** Absolute path of an executable on PATH (or the given absolute path), or undefined. */
 export function findBinary(name: string): string | undefined {
-  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name))
+  const candidates = name.includes('/')
+    ? [name]
+    : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name))
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK)
@@ -25,7 +27,8 @@ export function requireBinary(name: string, installHint: string): string | undef
   const found = findBinary(name)
   if (found !== undefined) return found
   const message = `\n!!! ${name} not found: SKIPPING the tests that need it. Install it with: ${installHint}\n`
-  if (process.env.CI === 'true') throw new Error(`${message}(CI=true: a missing ${name} is a failure, not a skip)`)
+  if (process.env.CI === 'true')
+    throw new Error(`${message}(CI=true: a missing ${name} is a failure, not a skip)`)
   console.warn(message)
   return undefined
 }

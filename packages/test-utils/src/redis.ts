@@ -28,7 +28,18 @@ export async function redisServer(
   let child: ChildProcess | undefined
 
   async function start(): Promise<void> {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--protected-mode', 'no']
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--protected-mode',
+      'no',
+    ]
     args.push('--appendonly', options.appendonly ? 'yes' : 'no')
     child = spawn(binary, args, { stdio: 'ignore' })
     const started = Date.now()

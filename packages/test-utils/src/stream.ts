@@ -28,7 +28,10 @@ export interface Stream {
 }
 
 /** Opens an SSE request with fetch and parses it with eventsource-parser 4. */
-export async function openStream(url: string, init: { headers?: Record<string, string> } = {}): Promise<Stream> {
+export async function openStream(
+  url: string,
+  init: { headers?: Record<string, string> } = {},
+): Promise<Stream> {
   const controller = new AbortController()
   const response = await fetch(url, {
     headers: { accept: 'text/event-stream', ...init.headers },
