@@ -9,8 +9,19 @@ export interface Sink {
   write(chunks: readonly Uint8Array[]): void
   /** Bytes written but still queued in user land (Node: `res.writableLength`; web: the stream's queue). */
   bufferedBytes(): number
-  /** Ends the response. Called once. */
+  /** Ends the response after what is queued (hub closed, expiry, client gone). Called at most once. */
   end(): void
+  /**
+   * Drops the transport at once, queued bytes included (slow consumer, write error). Without it
+   * the hub calls `end()`, which waits for a peer that may never read: implement it.
+   */
+  abort?(): void
+  /**
+   * Resolves when the queue has drained (Node: `'drain'`; web: the next pull). Lets a long
+   * replay go out page by page at the reader's pace; without it the replay is written at once
+   * and may trip `maxBufferedBytes`.
+   */
+  drained?(): Promise<void>
 }
 
 /** A handle on one open stream, returned by `hub.connect()`. */

@@ -74,6 +74,12 @@ export interface Hub<E extends EventMap = EventMap> {
   close(options?: CloseOptions): Promise<void>
   /** True once `close()` was called. */
   readonly closed: boolean
+  /**
+   * `starting` until the log's position is known, `unavailable` while the log (backplane) cannot
+   * be reached at startup (retried with backoff; publishes and new streams are refused with 503),
+   * `ready`, then `closed`.
+   */
+  readonly state: 'starting' | 'ready' | 'unavailable' | 'closed'
   /** The resolved heartbeat interval in ms. */
   readonly heartbeatMs: number
   /** The resolved `maxBufferedBytes`. */
@@ -96,7 +102,7 @@ const encoder = new TextEncoder()
  * ```
  */
 export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> = {}): Hub<E> {
-  const heartbeatMs = positive(options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 'heartbeatMs')
+  const heartbeatMs = positive(options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 'heartbeatMs', MAX_TIMER_MS)
   const retryMs = nonNegative(options.retryMs, DEFAULT_RETRY_MS, 'retryMs')
   const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes')
   const keyTtlMs = positive(options.keyTtlMs, DEFAULT_KEY_TTL_MS, 'keyTtlMs')
@@ -117,6 +123,18 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     encodeEvent({ retry: retryMs }) + encodeEvent({ comment: `notify heartbeat=${heartbeatMs}` }),
   )
   const heartbeatFrame = encoder.encode(':\n\n')
+  // Replay pages: at most half the buffer budget queued before waiting for the reader.
+  const replayPageBytes = Math.max(1, Math.floor(maxBufferedBytes / 2))
+  // An entry's frame is encoded once, on first delivery, and reused for every replay of it.
+  const frames = new WeakMap<LogEntry, Uint8Array>()
+  const frameOf = (entry: LogEntry): Uint8Array => {
+    let bytes = frames.get(entry)
+    if (bytes === undefined) {
+      bytes = encoder.encode(encodeEvent({ id: entry.id, event: entry.event, data: entry.data }))
+      frames.set(entry, bytes)
+    }
+    return bytes
+  }
 
   const connections = new Set<Connection>()
   const byTopic = new Map<string, Set<Connection>>()
@@ -131,16 +149,43 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
   let unsubscribe: (() => Promise<void>) | undefined
   const counters = { published: 0, delivered: 0, slowConsumerDisconnects: 0, replayed: 0, resets: 0 }
 
+  let startFailed = false
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+  let wakeRetry: (() => void) | undefined
   const readyPromise = (async () => {
-    liveHead = await store.head()
-    if (backplane !== undefined && !closed) unsubscribe = backplane.subscribe(liveHead, deliver)
+    // A backplane may be unreachable at startup: keep trying (publishes fail fast meanwhile).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        liveHead = await store.head()
+        break
+      } catch (error) {
+        if (closed) throw new NotifyError('HUB_CLOSED', 'the hub was closed before it started')
+        startFailed = true
+        reportError(error)
+        await new Promise<void>((resolve) => {
+          wakeRetry = resolve
+          retryTimer = setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt))
+        })
+        retryTimer = undefined
+        if (closed) throw new NotifyError('HUB_CLOSED', 'the hub was closed before it started')
+      }
+    }
+    startFailed = false
+    if (backplane !== undefined && !closed) unsubscribe = backplane.subscribe(liveHead, deliver, resync)
     isReady = true
   })()
   // Surfaced through ready(), connect() and publish(); never an unhandled rejection.
   readyPromise.catch(reportError)
 
-  // Half the interval, so no stream is silent longer than 1.5 × heartbeatMs.
-  const timer = createSharedTimer(Math.max(1, Math.floor(heartbeatMs / 2)), sweep)
+  // The backplane lost entries it cannot deliver: every stream reconnects and resumes from
+  // the log, which answers with the missed events or an explicit notify:reset.
+  function resync(): void {
+    for (const connection of [...connections]) connection.close('gap')
+  }
+
+  // A quarter of the interval: a stream is silent at most 1.25 × heartbeatMs (the contract says 1.5 ×),
+  // leaving room for a late tick on a loaded machine.
+  const timer = createSharedTimer(Math.max(1, Math.floor(heartbeatMs / 4)), sweep)
 
   function sweep(): void {
     const now = Date.now()
@@ -199,7 +244,7 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     for (const topic of topics) {
       const subscribers = byTopic.get(topic)
       if (subscribers === undefined) continue
-      bytes ??= encoder.encode(encodeEvent({ id: entry.id, event: entry.event, data: entry.data }))
+      bytes ??= frameOf(entry)
       for (const connection of subscribers) {
         if (stamp !== 0) {
           if (connection.stamp === stamp) continue
@@ -233,7 +278,10 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     else byPrincipal.set(id, count)
     if (connections.size === 0) timer.stop()
     try {
-      connection.sink.end()
+      // A slow or broken peer is cut off at once; end() would wait for it to drain its queue.
+      const { sink } = connection
+      if ((reason === 'slow-consumer' || reason === 'error') && sink.abort !== undefined) sink.abort()
+      else sink.end()
     } catch (error) {
       reportError(error)
     }
@@ -257,15 +305,33 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
       subscribers.add(connection)
     }
     const startHead = liveHead
-    const frames: Uint8Array[] = [preamble]
     const lastEventId = connection.info.lastEventId
+    let page: Uint8Array[] = [preamble]
+    let pageBytes = preamble.byteLength
     let cursor = startHead
     if (lastEventId !== undefined) {
       const result = await store.readAfter(lastEventId, connection.topicSet)
       if (isClosed(connection)) return
       if (result.ok) {
         for (const entry of result.events) {
-          frames.push(encoder.encode(encodeEvent({ id: entry.id, event: entry.event, data: entry.data })))
+          const bytes = frameOf(entry)
+          page.push(bytes)
+          pageBytes += bytes.byteLength
+          if (pageBytes >= replayPageBytes && connection.sink.drained !== undefined) {
+            // A long replay goes out page by page at the reader's pace, so a fast reader is
+            // never mistaken for a slow one; live entries stay held meanwhile.
+            connection.sink.write(page)
+            connection.lastWriteAt = Date.now()
+            page = []
+            pageBytes = 0
+            await Promise.race([connection.sink.drained(), connection.closed])
+            if (isClosed(connection)) return
+            if (heldBytes(connection) > maxBufferedBytes) {
+              counters.slowConsumerDisconnects++
+              connection.close('slow-consumer')
+              return
+            }
+          }
         }
         counters.replayed += result.events.length
         if (store.compare(result.head, startHead) > 0) cursor = result.head
@@ -274,14 +340,14 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
           reason: result.reason,
           lastEventId: lastEventId.slice(0, MAX_EVENT_ID_LENGTH),
         })
-        frames.push(encoder.encode(encodeEvent({ id: startHead, event: RESET_EVENT, data })))
+        page.push(encoder.encode(encodeEvent({ id: startHead, event: RESET_EVENT, data })))
         counters.resets++
       }
     }
-    frames.push(encoder.encode(encodeEvent({ id: cursor })))
+    page.push(encoder.encode(encodeEvent({ id: cursor })))
     for (const held of connection.held) {
       if (store.compare(held.id, cursor) > 0) {
-        frames.push(held.bytes)
+        page.push(held.bytes)
         counters.delivered++
       }
     }
@@ -289,7 +355,7 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     // Live entries not yet seen here may still be at or before the cursor (a backplane that lags its log).
     connection.cursor = cursor === startHead ? undefined : cursor
     connection.state = 'live'
-    for (const frame of frames) queue(connection, frame)
+    for (const frame of page) queue(connection, frame)
   }
 
   const hub: Hub<E> = {
@@ -299,7 +365,8 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
       assertEventName(event)
       const { key } = publishOptions
       if (key !== undefined) assertKey(key)
-      const schema = options.schemas?.[event]
+      const schemas = options.schemas
+      const schema = schemas !== undefined && Object.hasOwn(schemas, event) ? schemas[event] : undefined
       const value =
         schema === undefined ? data : await validateWithSchema(schema, data, `payload of "${event}"`)
       let text: unknown
@@ -316,7 +383,15 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
           `payload of "${event}" serialised to ${typeof text}, not a string`,
         )
       }
-      if (!isReady) await readyPromise
+      if (!isReady) {
+        if (startFailed) {
+          throw new NotifyError(
+            'BACKPLANE_UNAVAILABLE',
+            'the event log is not reachable yet; nothing was published',
+          )
+        }
+        await readyPromise
+      }
       let result: Awaited<ReturnType<ReplayStore['append']>>
       try {
         result = await store.append({ topics, event, data: text, key, keyTtlMs })
@@ -392,6 +467,8 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
         connection.close('hub-closed')
       }
       timer.stop()
+      if (retryTimer !== undefined) clearTimeout(retryTimer)
+      wakeRetry?.()
       await readyPromise.catch(() => undefined)
       await unsubscribe?.()
       if (backplane !== undefined) await backplane.close()
@@ -401,10 +478,19 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     get closed() {
       return closed
     },
+    get state() {
+      return closed ? 'closed' : isReady ? 'ready' : startFailed ? 'unavailable' : 'starting'
+    },
     heartbeatMs,
     maxBufferedBytes,
   }
   return hub
+}
+
+function heldBytes(connection: Connection): number {
+  let total = 0
+  for (const held of connection.held) total += held.bytes.byteLength
+  return total
 }
 
 // A fresh read of the state after an await (TypeScript narrows the field across it).
@@ -412,10 +498,21 @@ function isClosed(connection: Connection): boolean {
   return connection.state === 'closed'
 }
 
-function positive(value: number | undefined, fallback: number, name: string): number {
+// Timers take a signed 32-bit delay; anything longer fires at once, in a loop.
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+function positive(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new NotifyError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`)
+  if (!Number.isSafeInteger(value) || value <= 0 || value > max) {
+    throw new NotifyError(
+      'INVALID_OPTION',
+      `${name} must be a positive integer up to ${max}, got ${String(value)}`,
+    )
   }
   return value
 }

@@ -86,7 +86,9 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Repla
     if (id.length > MAX_EVENT_ID_LENGTH) return undefined
     const match = ID_PATTERN.exec(id)
     if (match === null) return undefined
-    return { epoch: Number(match[1]), seq: Number(match[2]) }
+    const parsed = { epoch: Number(match[1]), seq: Number(match[2]) }
+    // One spelling per id: `0<epoch>-1` or `<epoch>-01` is not an id this store issued.
+    return `${parsed.epoch}-${parsed.seq}` === id ? parsed : undefined
   }
 
   return {

@@ -64,8 +64,14 @@ export async function validateWithSchema<T>(
   value: unknown,
   what: string,
 ): Promise<T> {
-  let result = schema['~standard'].validate(value)
-  if (result instanceof Promise) result = await result
+  let result: StandardSchemaV1.Result<T>
+  try {
+    result = await schema['~standard'].validate(value)
+  } catch (error) {
+    throw new NotifyError('INVALID_PAYLOAD', `${what} could not be validated: the schema threw`, {
+      cause: error,
+    })
+  }
   if (result.issues !== undefined) {
     const detail = result.issues
       .map((issue) => {

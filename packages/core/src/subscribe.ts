@@ -87,9 +87,15 @@ export async function admit<E extends EventMap, Req, P extends Principal>(
   const retryAfter = String(options.retryAfterSeconds ?? 5)
   try {
     if (hub.closed) throw new NotifyError('HUB_CLOSED', 'the server is shutting down; reconnect shortly')
+    if (hub.state === 'unavailable') {
+      throw new NotifyError('BACKPLANE_UNAVAILABLE', 'the event log is not reachable yet; reconnect shortly')
+    }
     const principal = options.authenticate ? await options.authenticate(request) : (ANONYMOUS as P)
     if (principal === null || principal === undefined) {
       throw new NotifyError('UNAUTHORIZED', 'authentication required: send valid credentials')
+    }
+    if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) {
+      throw new NotifyError('UNAUTHORIZED', 'credentials expired: refresh them and reconnect')
     }
     const requested =
       typeof options.topics === 'function' ? await options.topics(request, principal) : options.topics

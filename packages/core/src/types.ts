@@ -77,8 +77,10 @@ export interface Backplane {
   /**
    * Delivers every entry appended after `from` (own and other instances'), in log order, with
    * no gap across reconnects. Returns a function that stops the subscription.
+   * Call `onGap` when entries were lost or trimmed before they could be delivered: the hub then
+   * closes its streams (reason `gap`) so clients resume from the log or get `notify:reset`.
    */
-  subscribe(from: string, onEntry: (entry: LogEntry) => void): () => Promise<void>
+  subscribe(from: string, onEntry: (entry: LogEntry) => void, onGap?: () => void): () => Promise<void>
   /** Current health. */
   status(): BackplaneStatus
   /** Called whenever the status changes. Returns an unsubscribe function. */
@@ -95,7 +97,7 @@ export interface Principal {
 }
 
 /** Why a connection ended. */
-export type DisconnectReason = 'client' | 'slow-consumer' | 'expired' | 'hub-closed' | 'error'
+export type DisconnectReason = 'client' | 'slow-consumer' | 'expired' | 'hub-closed' | 'gap' | 'error'
 
 /** Information passed to lifecycle hooks. */
 export interface ConnectionInfo {

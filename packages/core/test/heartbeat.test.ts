@@ -40,7 +40,8 @@ describe('heartbeat', () => {
     await advance(120_000)
     const gaps = sink.times.slice(1).map((t, i) => t - sink.times[i]!)
     expect(gaps.length).toBeGreaterThanOrEqual(6)
-    expect(Math.max(...gaps)).toBeLessThanOrEqual(22_500)
+    // The contract allows 1.5 ×; the sweep (every heartbeatMs / 4) keeps it within 1.25 ×.
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(18_750)
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(15_000)
     expect(sink.text.match(/^:\n\n/gm)?.length).toBe(gaps.length)
   })

@@ -1,11 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  createHub,
+  type Backplane,
   type Hub,
   type HubOptions,
-  isNotifyError,
   NotifyError,
   type StandardSchemaV1,
+  admit,
+  createHub,
+  isNotifyError,
+  memoryReplayStore,
 } from '../src/index.js'
 import { nextTick, RecordingSink } from './sink.js'
 
@@ -118,6 +121,21 @@ describe('hub.publish', () => {
       /payload of "count" is invalid: n: must be positive/,
     )
     expect(h.stats().published).toBe(1)
+  })
+
+  it('looks schemas up by own property only, and turns a throwing schema into INVALID_PAYLOAD', async () => {
+    const throwing: StandardSchemaV1<number> = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: () => {
+          throw new Error('boom')
+        },
+      },
+    }
+    const h = hub<Record<string, unknown>>({ schemas: { count: throwing } })
+    await expect(h.publish('t', 'constructor', 1)).resolves.toMatchObject({ duplicate: false })
+    expect(await rejection(h.publish('t', 'count', 1))).toBe('INVALID_PAYLOAD')
   })
 
   it('rejects after close with HUB_CLOSED', async () => {
@@ -322,7 +340,77 @@ describe('createHub options', () => {
     ['retryMs', { retryMs: -1 }],
     ['maxBufferedBytes', { maxBufferedBytes: 1.5 }],
     ['keyTtlMs', { keyTtlMs: Number.NaN }],
+    ['heartbeatMs beyond a timer', { heartbeatMs: 2 ** 31 }],
   ])('rejects a bad %s with INVALID_OPTION', (_name, options) => {
     expect(() => createHub(options)).toThrow(/must be a (positive|non-negative) integer/)
+  })
+})
+
+describe('a log that is unreachable at startup', () => {
+  function flakyStore(failures: number) {
+    const inner = memoryReplayStore()
+    let left = failures
+    return {
+      ...inner,
+      head: async () => {
+        if (left-- > 0) throw new Error('ECONNREFUSED')
+        return inner.head()
+      },
+    }
+  }
+
+  it('fails publishes fast with BACKPLANE_UNAVAILABLE, keeps retrying, then works', async () => {
+    const errors: unknown[] = []
+    const h = hub({ store: flakyStore(2), onError: (error) => errors.push(error) })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await rejection(h.publish('t', 'e', 1))).toBe('BACKPLANE_UNAVAILABLE')
+    await h.ready()
+    await expect(h.publish('t', 'e', 1)).resolves.toMatchObject({ duplicate: false })
+    expect(errors).toHaveLength(2)
+  })
+
+  it('refuses new streams with 503 BACKPLANE_UNAVAILABLE and Retry-After meanwhile', async () => {
+    const h = hub({ store: flakyStore(1000), onError: () => undefined })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(h.state).toBe('unavailable')
+    const view = { header: () => undefined, query: () => undefined }
+    const refusal = await admit(h, { topics: ['t'] }, {}, view)
+    expect(refusal).toMatchObject({ ok: false, status: 503, headers: { 'retry-after': '5' } })
+    expect(JSON.parse((refusal as { body: string }).body).error.code).toBe('BACKPLANE_UNAVAILABLE')
+  })
+
+  it('stops retrying on close and leaves no timer behind', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = timers()
+    const h = hub({ store: flakyStore(1000), onError: () => undefined })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await h.close()
+    expect(timers()).toBe(before)
+    await expect(h.ready()).rejects.toMatchObject({ code: 'HUB_CLOSED' })
+  })
+})
+
+describe('a backplane that reports a gap', () => {
+  it('closes every stream with reason gap, so clients resume from the log', async () => {
+    let reportGap: (() => void) | undefined
+    const store = memoryReplayStore()
+    const backplane: Backplane = {
+      store,
+      subscribe: (_from, _onEntry, onGap) => {
+        reportGap = onGap
+        return async () => undefined
+      },
+      status: () => 'up',
+      onStatus: () => () => undefined,
+      close: async () => undefined,
+    }
+    const h = hub({ backplane })
+    const handles = [1, 2].map(() =>
+      h.connect(new RecordingSink(), { principal: { id: 'u' }, topics: ['t'] }),
+    )
+    await nextTick()
+    reportGap!()
+    expect(await Promise.all(handles.map((c) => c.closed))).toEqual(['gap', 'gap'])
+    expect(h.stats()).toMatchObject({ connections: 0, backplane: 'up' })
   })
 })

@@ -85,6 +85,8 @@ describe('memoryReplayStore', () => {
     ['from another epoch', '1-1'],
     ['over 256 characters', `EPOCH-${'1'.repeat(300)}`],
     ['with a huge number', 'EPOCH-99999999999999999999'],
+    ['with a leading zero in the sequence', 'EPOCH-01'],
+    ['with a leading zero in the epoch', '0EPOCH-1'],
   ])('answers unknown for an id %s, never throws', async (_name, raw) => {
     const store = memoryReplayStore()
     await append(store, 'a')

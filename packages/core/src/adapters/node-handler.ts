@@ -17,9 +17,11 @@ interface Writable {
   end(): void
   readonly writableEnded: boolean
   readonly writableLength?: number
+  readonly writableNeedDrain?: boolean
   flush?: () => void
   cork?: () => void
   uncork?: () => void
+  destroy(): void
 }
 
 /** Builds a node handler whose callbacks receive `Req` (Express passes its own request type). @internal */
@@ -57,6 +59,21 @@ export function createNodeHandler<E extends EventMap, Req extends NodeRequest, P
       bufferedBytes: () => out.writableLength ?? 0,
       end() {
         if (!out.writableEnded) out.end()
+      },
+      abort() {
+        out.destroy()
+      },
+      drained() {
+        return new Promise<void>((resolve) => {
+          if (!out.writableNeedDrain) return resolve()
+          const done = () => {
+            res.off('drain', done)
+            res.off('close', done)
+            resolve()
+          }
+          res.once('drain', done)
+          res.once('close', done)
+        })
       },
     }
     // The hub writes nothing before the next tick, so the head below still goes first.

@@ -21,10 +21,17 @@ export function createWebHandler<E extends EventMap, Req, P extends Principal>(
 
     let controller!: ReadableStreamDefaultController<Uint8Array>
     let close: (() => void) | undefined
+    let pulled: (() => void)[] = []
     const stream = new ReadableStream<Uint8Array>(
       {
         start(c) {
           controller = c
+        },
+        // Called when the reader wants more and the queue is empty: the queue has drained.
+        pull() {
+          const waiting = pulled
+          pulled = []
+          for (const resolve of waiting) resolve()
         },
         cancel() {
           close?.()
@@ -32,6 +39,9 @@ export function createWebHandler<E extends EventMap, Req, P extends Principal>(
       },
       new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
     )
+    const forget = () => {
+      if (close !== undefined) request.signal.removeEventListener('abort', close)
+    }
     const sink: Sink = {
       write(chunks) {
         controller.enqueue(chunks.length === 1 ? chunks[0]! : concat(chunks))
@@ -39,11 +49,25 @@ export function createWebHandler<E extends EventMap, Req, P extends Principal>(
       // highWaterMark 0: desiredSize is minus the bytes still queued.
       bufferedBytes: () => -(controller.desiredSize ?? 0),
       end() {
+        forget()
         try {
           controller.close()
         } catch {
           // Already closed or errored by the runtime: nothing left to end.
         }
+      },
+      abort() {
+        forget()
+        try {
+          // The only way to drop a Response body's queue and its connection from this side.
+          controller.error(new Error('notify: stream closed by the server (slow consumer or write error)'))
+        } catch {
+          // Already closed or errored.
+        }
+      },
+      drained() {
+        if ((controller.desiredSize ?? 0) >= 0) return Promise.resolve()
+        return new Promise<void>((resolve) => pulled.push(resolve))
       },
     }
     const started = admission.start(sink)

@@ -229,9 +229,47 @@ export function describeAdapter(target: AdapterTarget): void {
       }
       expect(hub.stats().slowConsumerDisconnects).toBe(1)
       await eventually(() => hub.stats().connections === 1)
+      // The slow peer's socket is dropped with its queue, not left to drain forever.
+      const sockets = () =>
+        new Promise<number>((resolve) => server.server.getConnections((_error, count) => resolve(count)))
+      const started = Date.now()
+      while ((await sockets()) > 1 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20))
+      expect(await sockets()).toBe(1)
       await hub.publish('news', 'after', 1)
       await normal.until((x) => x.events.at(-1)?.event === 'after')
       expect(normal.events).toHaveLength(sent + 1)
+    })
+
+    it('replays a backlog far larger than maxBufferedBytes to a fast reader without cutting it off', async () => {
+      const { hub, url } = await serve({ maxBufferedBytes: 64 * 1024 })
+      const first = await stream(url)
+      await first.until((x) => x.ids.length === 1)
+      first.close()
+      await eventually(() => hub.stats().connections === 0)
+      const payload = 'y'.repeat(1000)
+      const ids: string[] = []
+      for (let i = 0; i < 2000; i++) ids.push((await hub.publish('news', 'n', payload)).id)
+      const resumed = await stream(url, { 'last-event-id': first.ids[0]! })
+      await resumed.until((x) => x.events.length === 2000, 15_000)
+      expect(resumed.events.map((e) => e.id)).toEqual(ids)
+      const live = await hub.publish('news', 'after', 1)
+      await resumed.until((x) => x.events.at(-1)?.id === live.id)
+      expect(hub.stats().slowConsumerDisconnects).toBe(0)
+    })
+
+    it('answers 401 when the principal has already expired', async () => {
+      const { url } = await serve(
+        {},
+        {
+          authenticate: (request) =>
+            request.header('authorization') === 'Bearer old'
+              ? { id: 'old', expiresAt: Date.now() - 1 }
+              : null,
+        },
+      )
+      const response = await fetch(url, { headers: { authorization: 'Bearer old' } })
+      expect(response.status).toBe(401)
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/expired/)
     })
 
     it('answers 401 with a JSON body when authenticate returns null', async () => {
