@@ -1,5 +1,5 @@
 /**
- * Full-jitter exponential backoff: a uniformly random delay in `[0, min(maxMs, baseMs × 2^(attempt-1)))`.
+ * Full-jitter exponential backoff: a uniformly random delay in `[0, min(maxMs, max(10, baseMs) × 2^(attempt-1)))`.
  * Full jitter spreads a crowd of clients dropped at the same moment (a deploy) over the whole window.
  *
  * @param attempt - failed attempts in a row, from 1
@@ -18,7 +18,8 @@ export function backoffDelay(
   maxMs: number,
   random: () => number = Math.random,
 ): number {
-  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1)))
+  // A 10 ms floor on the base: a server's `retry: 0` must not turn backoff into a tight loop.
+  return Math.floor(random() * Math.min(maxMs, Math.max(10, baseMs) * 2 ** Math.max(0, attempt - 1)))
 }
 
 /**

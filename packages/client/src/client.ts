@@ -53,14 +53,16 @@ export function createClient<E extends EventMap = EventMap>(
   const visibility = options.pauseWhenHidden ? (options.visibility ?? browserVisibility()) : undefined
   const storageKey = options.persistLastEventId
   const storage = storageKey !== undefined ? (options.storage ?? browserSessionStorage()) : undefined
+  const { schemas } = options
 
   const { on: subscribe, emit } = createEmitter()
-  // Lifecycle handlers live under NUL-prefixed keys, which no event name has (core rejects NUL in names).
-  const ANY = '\0a'
-  const OPEN = '\0o'
-  const ERROR = '\0e'
-  const RESET = '\0r'
-  const STATUS = '\0s'
+  // Lifecycle handlers live under reserved `notify:` keys: server events with such names never reach
+  // emit() (see receive), so an app event called `error` or `status` cannot collide with them.
+  const ANY = 'notify:a'
+  const OPEN = 'notify:o'
+  const ERROR = 'notify:e'
+  const RESET = RESET_EVENT
+  const STATUS = 'notify:s'
 
   let status: ClientStatus = 'closed'
   let lastEventId = options.lastEventId ?? storage?.getItem(storageKey!) ?? ''
@@ -121,7 +123,8 @@ export function createClient<E extends EventMap = EventMap>(
           fail(gen, error('HEARTBEAT_TIMEOUT', `no data for ${limit} ms`))
         } else armWatchdog(gen)
       },
-      Math.max(0, limit - (Date.now() - lastByteAt)),
+      // Timers take a signed 32-bit delay; a longer one would fire at once, in a loop.
+      Math.min(2 ** 31 - 1, Math.max(0, limit - (Date.now() - lastByteAt))),
     )
   }
 
@@ -207,13 +210,18 @@ export function createClient<E extends EventMap = EventMap>(
       emit(event, result.value, meta)
       emit(ANY, { ...meta, data: result.value }) // { event, data, id, receivedAt }
     }
-    const schema = options.schemas?.[event]
+    // Own properties only: an event named `constructor` must not find Object.prototype's.
+    const schema = schemas && Object.hasOwn(schemas, event) ? schemas[event] : undefined
     if (schema === undefined) return dispatch({ value: data })
-    const result = schema['~standard'].validate(data)
-    if (!(result instanceof Promise)) return dispatch(result)
-    return result.then(dispatch, (cause: unknown) =>
-      emit(ERROR, error('INVALID_PAYLOAD', `invalid "${event}"`, { event, data: raw, cause })),
-    )
+    const invalid = (cause: unknown) =>
+      emit(ERROR, error('INVALID_PAYLOAD', `invalid "${event}"`, { event, data: raw, cause }))
+    // emit() never throws (handler errors are rethrown from a microtask), so only validate() can land here.
+    try {
+      const result = schema['~standard'].validate(data)
+      return result instanceof Promise ? result.then(dispatch, invalid) : dispatch(result)
+    } catch (cause) {
+      return invalid(cause)
+    }
   }
 
   const receive = (message: EventSourceMessage) => {
@@ -237,7 +245,7 @@ export function createClient<E extends EventMap = EventMap>(
       }
       return enqueue(() => emit(RESET, reset, meta))
     }
-    // Other reserved names are for future protocol use: never handed to application handlers.
+    // Other reserved names are for future protocol use (and the lifecycle keys): never handed to handlers.
     if (event.startsWith('notify:')) return
     enqueue(() => deliver(event, message.data, meta))
   }

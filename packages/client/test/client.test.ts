@@ -300,6 +300,36 @@ describe('events', () => {
     ])
   })
 
+  it('looks schemas up by own property only; a throwing schema reports INVALID_PAYLOAD and the stream goes on', async () => {
+    const throwing: StandardSchemaV1<unknown, number> = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: () => {
+          throw new Error('schema bug')
+        },
+      },
+    }
+    server = await scriptedServer([
+      { chunks: ['event: constructor\ndata: 1\n\nevent: n\ndata: 2\n\nevent: toString\ndata: 3\n\n'] },
+    ])
+    client = createClient<Record<string, unknown>>(`${server.url}/events`, {
+      ...fast,
+      schemas: { n: throwing },
+    })
+    const seen = record(client)
+    await closed(client)
+    expect(seen.events).toEqual([
+      ['constructor', 1, ''],
+      ['toString', 3, ''],
+    ])
+    expect(seen.errors.filter((e) => e.event !== undefined).map((e) => [e.code, e.event])).toEqual([
+      ['INVALID_PAYLOAD', 'n'],
+    ])
+    // One connection only: the bad schema did not tear the stream down (no NETWORK_ERROR, no reconnect).
+    expect(seen.errors.map((e) => e.code)).toEqual(['INVALID_PAYLOAD', 'STREAM_ENDED', 'NO_CONTENT'])
+  })
+
   it('an id already delivered is dropped, across reconnects; notify:reset clears the memory and reaches onReset only', async () => {
     server = await scriptedServer([
       { chunks: ['id: 1\ndata: 1\n\nid: 2\ndata: 2\n\n'] },

@@ -27,6 +27,10 @@ describe('backoff', () => {
     expect(backoffDelay(10_000, 100, 1000, () => 0.5)).toBe(500)
   })
 
+  it('backoffDelay keeps growing from a 10 ms floor when the server sends retry: 0', () => {
+    expect([1, 2, 3, 4].map((n) => backoffDelay(n, 0, 1000, () => 0.999999))).toEqual([9, 19, 39, 79])
+  })
+
   it('parseRetryAfter reads seconds and HTTP dates, and rejects garbage', () => {
     expect(parseRetryAfter('5')).toBe(5000)
     expect(parseRetryAfter(' 0 ')).toBe(0)
