@@ -64,6 +64,8 @@ export interface Hub<E extends EventMap = EventMap> {
    * `notify:reset`, position), then live events. For adapters; apps use `sse()`.
    */
   connect(sink: Sink, options: ConnectOptions): ConnectionHandle
+  /** Hands an error nobody else will see to the `onError` hook (for adapters: a throwing callback). */
+  reportError(error: unknown): void
   /** Open streams of one principal (for `maxConnectionsPerPrincipal`). */
   connectionsOf(principalId: string): number
   /** Counters and state. */
@@ -431,6 +433,8 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
       return connection
     },
 
+    reportError,
+
     connectionsOf(principalId) {
       return byPrincipal.get(principalId) ?? 0
     },
@@ -450,11 +454,12 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
 
     async close(closeOptions = {}) {
       if (closed) return
-      closed = true
+      // Validated before anything changes: a bad option must not leave the hub half-closed.
       const goodbye =
         closeOptions.retryMs === undefined
           ? undefined
           : encoder.encode(encodeEvent({ retry: closeOptions.retryMs }))
+      closed = true
       for (const connection of [...connections]) {
         if (goodbye !== undefined && connection.state === 'live') {
           try {

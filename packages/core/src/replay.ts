@@ -14,6 +14,9 @@ export const MAX_EVENT_ID_LENGTH = 256
 const DEFAULT_MAX_EVENTS = 10_000
 const DEFAULT_MAX_AGE_MS = 60 * 60 * 1000
 const DEFAULT_MAX_KEYS = 100_000
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+// Rough per-entry overhead (objects, id string) on top of the strings, for the byte budget.
+const ENTRY_OVERHEAD_BYTES = 128
 const ID_PATTERN = /^(\d{1,16})-(\d{1,16})$/
 
 /** Options of {@link memoryReplayStore}. */
@@ -25,6 +28,7 @@ export interface MemoryReplayStoreOptions extends ReplayOptions {
 interface Slot {
   readonly seq: number
   readonly at: number
+  readonly bytes: number
   readonly entry: LogEntry
 }
 
@@ -42,7 +46,7 @@ function nextEpoch(): number {
  * Ids are `<epoch>-<seq>`; the epoch is fixed when the store is created, so ids from
  * an earlier process are answered with `unknown`, never confused with new ones.
  *
- * @param options - retention (`maxEvents`, `maxAgeMs`) and `maxKeys`
+ * @param options - retention (`maxEvents`, `maxAgeMs`, `maxBytes`) and `maxKeys`
  * @returns a {@link ReplayStore}
  * @example
  * ```ts
@@ -53,18 +57,24 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Repla
   const maxEvents = positiveInteger(options.maxEvents, DEFAULT_MAX_EVENTS, 'replay.maxEvents')
   const maxAgeMs = positiveInteger(options.maxAgeMs, DEFAULT_MAX_AGE_MS, 'replay.maxAgeMs')
   const maxKeys = positiveInteger(options.maxKeys, DEFAULT_MAX_KEYS, 'maxKeys')
+  const maxBytes = positiveInteger(options.maxBytes, DEFAULT_MAX_BYTES, 'replay.maxBytes')
   const epoch = nextEpoch()
   const prefix = `${epoch}-`
   let slots: Slot[] = []
   let start = 0 // index of the oldest retained slot in `slots`
   let seq = 0
   let evictedThrough = 0 // highest seq dropped from the log
+  let retainedBytes = 0
   const keys = new Map<string, { id: string; expiresAt: number }>()
 
   function evict(now: number): void {
     const oldest = now - maxAgeMs
-    while (start < slots.length && (slots.length - start > maxEvents || slots[start]!.at <= oldest)) {
+    while (
+      start < slots.length &&
+      (slots.length - start > maxEvents || retainedBytes > maxBytes || slots[start]!.at <= oldest)
+    ) {
       evictedThrough = slots[start]!.seq
+      retainedBytes -= slots[start]!.bytes
       start++
     }
     // Compact once the dead prefix is as large as the live part: amortised O(1) per event.
@@ -100,7 +110,11 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Repla
       }
       seq++
       const entry: LogEntry = { id: prefix + seq, topics: input.topics, event: input.event, data: input.data }
-      slots.push({ seq, at: now, entry })
+      // UTF-16 length × 2 bounds the strings' memory whatever their content.
+      let bytes = ENTRY_OVERHEAD_BYTES + 2 * (entry.data.length + entry.event.length + entry.id.length)
+      for (const topic of entry.topics) bytes += 2 * topic.length
+      retainedBytes += bytes
+      slots.push({ seq, at: now, bytes, entry })
       evict(now)
       if (input.key !== undefined) rememberKey(input.key, entry.id, now, input.keyTtlMs)
       return { id: entry.id, duplicate: false, entry }

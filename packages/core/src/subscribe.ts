@@ -137,13 +137,20 @@ export async function admit<E extends EventMap, Req, P extends Principal>(
           checkLimits()
           return { ok: true, connection: hub.connect(sink, { principal, topics, lastEventId }) }
         } catch (error) {
-          return refuse(error, retryAfter)
+          return refuseAndReport(hub, error, retryAfter)
         }
       },
     }
   } catch (error) {
-    return refuse(error, retryAfter)
+    return refuseAndReport(hub, error, retryAfter)
   }
+}
+
+// An unexpected error (a throwing authenticate, topics or authorize) is answered with a 500 that
+// does not leak it, and handed to the hub's onError so it is not lost.
+function refuseAndReport<E extends EventMap>(hub: Hub<E>, error: unknown, retryAfter: string): Refusal {
+  if (!isNotifyError(error)) hub.reportError(error)
+  return refuse(error, retryAfter)
 }
 
 /**

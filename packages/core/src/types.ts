@@ -114,6 +114,11 @@ export interface ReplayOptions {
   maxEvents?: number
   /** Age after which events are dropped, in ms. @defaultValue 3600000 (1 h) */
   maxAgeMs?: number
+  /**
+   * In-memory log only: approximate bytes of retained events (payloads, names, topics), oldest
+   * dropped first, so large payloads cannot grow the log without bound. @defaultValue 67108864 (64 MiB)
+   */
+  maxBytes?: number
 }
 
 /** Options of {@link createHub}. */

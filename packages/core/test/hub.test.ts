@@ -324,6 +324,18 @@ describe('hub.close', () => {
     await h.close()
   })
 
+  it('rejects a bad retryMs before changing anything, so a second close still works', async () => {
+    const h = hub()
+    const sink = new RecordingSink()
+    h.connect(sink, { principal: { id: 'u' }, topics: ['t'] })
+    await nextTick()
+    expect(await rejection(h.close({ retryMs: 2.5 }))).toBe('INVALID_FIELD')
+    expect(h.closed).toBe(false)
+    expect(sink.ended).toBe(false)
+    await h.close()
+    expect(sink.ended).toBe(true)
+  })
+
   it('runs the heartbeat timer only while there are connections', async () => {
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
     const h = hub()

@@ -94,6 +94,18 @@ describe('memoryReplayStore', () => {
     expect(await store.readAfter(id, new Set(['a']))).toEqual({ ok: false, reason: 'unknown' })
   })
 
+  it('drops the oldest events once the retained payloads pass maxBytes', async () => {
+    const store = memoryReplayStore({ maxBytes: 100_000 })
+    const start = await store.head()
+    const big = 'x'.repeat(20_000) // about 40 KB as UTF-16
+    const first = await append(store, 'a', big)
+    await append(store, 'a', big)
+    await append(store, 'a', big)
+    expect(await store.readAfter(start, new Set(['a']))).toEqual({ ok: false, reason: 'evicted' })
+    const kept = await store.readAfter(first.id, new Set(['a']))
+    expect(kept.ok && kept.events).toHaveLength(2)
+  })
+
   it('remembers an idempotency key: a repeat appends nothing and returns the first id', async () => {
     const store = memoryReplayStore()
     const first = await append(store, 'a', '1', 'k1')
@@ -144,6 +156,7 @@ describe('memoryReplayStore', () => {
     ['maxEvents', { maxEvents: 0 }],
     ['maxAgeMs', { maxAgeMs: -5 }],
     ['maxKeys', { maxKeys: 1.5 }],
+    ['maxBytes', { maxBytes: 0 }],
   ])('rejects a bad %s with INVALID_OPTION', (_name, options) => {
     try {
       memoryReplayStore(options)

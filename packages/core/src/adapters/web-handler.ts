@@ -74,7 +74,9 @@ export function createWebHandler<E extends EventMap, Req, P extends Principal>(
     if (!started.ok) return new Response(started.body, { status: started.status, headers: started.headers })
     const { connection } = started
     close = () => connection.close('client')
-    request.signal.addEventListener('abort', close, { once: true })
+    // The peer may have gone while the callbacks ran: an aborted signal fires no more events.
+    if (request.signal.aborted) close()
+    else request.signal.addEventListener('abort', close, { once: true })
     return new Response(stream, { status: 200, headers: admission.headers })
   }
 }

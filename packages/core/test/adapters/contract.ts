@@ -282,6 +282,25 @@ export function describeAdapter(target: AdapterTarget): void {
       expect(ok.status).toBe(200)
     })
 
+    it('answers 500 without leaking a throwing callback, and hands the error to onError', async () => {
+      const errors: unknown[] = []
+      const { url } = await serve(
+        { onError: (error) => errors.push(error) },
+        {
+          authenticate: () => {
+            throw new Error('database password is hunter2')
+          },
+        },
+      )
+      const response = await fetch(url)
+      expect(response.status).toBe(500)
+      const body = (await response.json()) as { error: { code: string; message: string } }
+      expect(body.error.code).toBe('INTERNAL_ERROR')
+      expect(body.error.message).not.toContain('hunter2')
+      expect(errors).toHaveLength(1)
+      expect(String(errors[0])).toContain('hunter2')
+    })
+
     it('answers 403 naming the topic when authorize refuses it', async () => {
       const { url } = await serve(
         {},
