@@ -193,6 +193,8 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     const now = Date.now()
     for (const connection of connections) {
       if (connection.state !== 'live') continue
+      // A peer that stopped reading after the last event is found here, not only on the next one.
+      if (isSlow(connection)) continue
       const expiresAt = connection.principal.expiresAt
       if (expiresAt !== undefined && now >= expiresAt) {
         connection.close('expired')
@@ -219,10 +221,24 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     const batch = dirty
     dirty = []
     const now = Date.now()
+    // Connections on the same topics were queued the same frames this tick: join them once and
+    // write that one buffer to each (one small writev per socket instead of four buffers per frame).
+    let joinedFrom: Uint8Array[] | undefined
+    let joined: Uint8Array[] = []
     for (const connection of batch) {
       if (connection.state !== 'live' || connection.pending.length === 0) continue
-      const chunks = connection.pending
+      // Checked before writing: what earlier ticks left unsent is what the peer failed to take. Right
+      // after a write, Node still counts bytes the kernel is accepting, so a fast peer could look slow.
+      if (isSlow(connection)) continue
+      let chunks = connection.pending
       connection.pending = []
+      if (chunks.length > 1) {
+        if (joinedFrom === undefined || !sameChunks(chunks, joinedFrom)) {
+          joinedFrom = chunks
+          joined = [concat(chunks)]
+        }
+        chunks = joined
+      }
       try {
         connection.sink.write(chunks)
       } catch (error) {
@@ -231,11 +247,14 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
         continue
       }
       connection.lastWriteAt = now
-      if (connection.sink.bufferedBytes() > maxBufferedBytes) {
-        counters.slowConsumerDisconnects++
-        connection.close('slow-consumer')
-      }
     }
+  }
+
+  function isSlow(connection: Connection): boolean {
+    if (connection.sink.bufferedBytes() <= maxBufferedBytes) return false
+    counters.slowConsumerDisconnects++
+    connection.close('slow-consumer')
+    return true
   }
 
   function deliver(entry: LogEntry): void {
@@ -490,6 +509,25 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     maxBufferedBytes,
   }
   return hub
+}
+
+function sameChunks(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Joins chunks into one buffer. */
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const chunk of chunks) size += chunk.byteLength
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
 }
 
 function heldBytes(connection: Connection): number {

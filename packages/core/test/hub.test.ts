@@ -183,7 +183,20 @@ describe('fan-out', () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => h.publish('t', 'e', i)))
     await nextTick()
     expect(sink.writes.length).toBe(writesBefore + 1)
-    expect(sink.writes.at(-1)).toHaveLength(20)
+    expect(new TextDecoder().decode(sink.writes.at(-1)![0]).match(/event: e\n/g)).toHaveLength(20)
+  })
+
+  it("joins a tick's frames once and writes the same buffer to every connection that was queued them", async () => {
+    const h = hub()
+    const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink()]
+    for (const sink of sinks) h.connect(sink, { principal: { id: 'u' }, topics: ['t'] })
+    await nextTick()
+    await Promise.all(Array.from({ length: 5 }, (_, i) => h.publish('t', 'e', i)))
+    await nextTick()
+    const last = sinks.map((sink) => sink.writes.at(-1)!)
+    expect(last.every((chunks) => chunks.length === 1)).toBe(true)
+    expect(last[0]![0]).toBe(last[1]![0])
+    expect(last[1]![0]).toBe(last[2]![0])
   })
 
   it('delivers an event published to several topics once to a connection on several of them', async () => {

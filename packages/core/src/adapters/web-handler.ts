@@ -1,5 +1,5 @@
 import type { Sink } from '../connection.js'
-import type { Hub } from '../hub.js'
+import { type Hub, concat } from '../hub.js'
 import { admit, type SseOptions } from '../subscribe.js'
 import type { EventMap, Principal } from '../types.js'
 
@@ -79,16 +79,4 @@ export function createWebHandler<E extends EventMap, Req, P extends Principal>(
     else request.signal.addEventListener('abort', close, { once: true })
     return new Response(stream, { status: 200, headers: admission.headers })
   }
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let size = 0
-  for (const chunk of chunks) size += chunk.byteLength
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
