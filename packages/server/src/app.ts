@@ -7,7 +7,7 @@ import {
 } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { type Backplane, createHub, type Hub, NotifyError } from '@notify/core'
+import { type Backplane, createHub, type Hub, isNotifyError, NotifyError } from '@notify/core'
 import { sse } from '@notify/core/node'
 import { type Logger, pino } from 'pino'
 import {
@@ -147,6 +147,16 @@ export function createServer(options: ServerOptions = {}): NotifyServer {
   const limiter = options.publishRate !== undefined ? createRateLimiter(options.publishRate) : undefined
   let isReady = false
   let closing: Promise<void> | undefined
+  const logged = new WeakSet<object>()
+  // An unexpected error (not a NotifyError) in a stream callback: core answers 500 INTERNAL_ERROR
+  // and hands it to onError; it is logged here, where the request id is known, and once.
+  const logUnexpected = (error: unknown, requestId: string | undefined, where: string): never => {
+    if (!isNotifyError(error)) {
+      logger.error({ err: error, requestId }, `${where} failed`)
+      if (typeof error === 'object' && error !== null) logged.add(error)
+    }
+    throw error
+  }
 
   const hub: Hub = createHub({
     replay: options.replay,
@@ -186,6 +196,8 @@ export function createServer(options: ServerOptions = {}): NotifyServer {
       )
     },
     onError(error) {
+      // Errors of our own sse() callbacks were logged with their request id already (below).
+      if (typeof error === 'object' && error !== null && logged.has(error)) return
       logger.error({ err: error }, 'hub error')
     },
   })
@@ -244,29 +256,41 @@ export function createServer(options: ServerOptions = {}): NotifyServer {
 
   const events = sse<Record<string, unknown>, NotifyPrincipal>(hub, {
     async authenticate(req) {
-      const request = requests.get(req as IncomingMessage)!
-      const claims = await authenticate(req as IncomingMessage, request.url, queryToken)
-      const principal = { id: claims.sub, claims, requestId: request.id }
-      return claims.expiresAt === undefined ? principal : { ...principal, expiresAt: claims.expiresAt }
+      const request = requests.get(req as IncomingMessage)
+      try {
+        const claims = await authenticate(req as IncomingMessage, request!.url, queryToken)
+        const principal = { id: claims.sub, claims, requestId: request!.id }
+        return claims.expiresAt === undefined ? principal : { ...principal, expiresAt: claims.expiresAt }
+      } catch (error) {
+        return logUnexpected(error, request?.id, 'authenticate')
+      }
     },
     topics(req, principal) {
-      const requested = requests.get(req as IncomingMessage)!.url.searchParams.getAll('topic')
-      for (const topic of requested) {
-        if (topic.includes('*')) {
-          throw new NotifyError(
-            'INVALID_TOPIC',
-            `a topic to subscribe to cannot contain "*" (patterns are for tokens): ${JSON.stringify(topic)}`,
-          )
+      try {
+        const requested = requests.get(req as IncomingMessage)!.url.searchParams.getAll('topic')
+        for (const topic of requested) {
+          if (topic.includes('*')) {
+            throw new NotifyError(
+              'INVALID_TOPIC',
+              `a topic to subscribe to cannot contain "*" (patterns are for tokens): ${JSON.stringify(topic)}`,
+            )
+          }
         }
+        return [`user:${principal.id}`, 'broadcast', ...requested]
+      } catch (error) {
+        return logUnexpected(error, principal.requestId, 'topics')
       }
-      return [`user:${principal.id}`, 'broadcast', ...requested]
     },
     authorize(principal, topic) {
-      return (
-        topic === `user:${principal.id}` ||
-        topic === 'broadcast' ||
-        matchesTopic(principal.claims.subscribe, topic)
-      )
+      try {
+        return (
+          topic === `user:${principal.id}` ||
+          topic === 'broadcast' ||
+          matchesTopic(principal.claims.subscribe, topic)
+        )
+      } catch (error) {
+        return logUnexpected(error, principal.requestId, 'authorize')
+      }
     },
     maxConnections: options.maxConnections ?? 10_000,
     maxConnectionsPerPrincipal: options.maxConnectionsPerUser ?? 16,
@@ -351,7 +375,9 @@ export function createServer(options: ServerOptions = {}): NotifyServer {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     route(req, res).catch((error: unknown) => {
       const failure = toHttpError(error)
-      if (failure.code === 'INTERNAL_ERROR') logger.error({ err: error }, 'request failed')
+      if (failure.code === 'INTERNAL_ERROR') {
+        logger.error({ err: error, requestId: requests.get(req)?.id }, 'request failed')
+      }
       sendError(res, failure)
     })
   }

@@ -58,7 +58,10 @@ export interface NotifyClaims {
   readonly subscribe: readonly string[]
   /** Topic patterns the token may publish to. */
   readonly publish: readonly string[]
-  /** Expiry, epoch ms, if the token has `exp`. */
+  /**
+   * When the token stops being accepted, epoch ms, if it has `exp`: `exp` plus the clock
+   * tolerance, the same instant the verifier starts refusing it. A stream is closed then.
+   */
   readonly expiresAt?: number
 }
 
@@ -166,12 +169,8 @@ export function createVerifier(options: JwtOptions): Verifier {
         : createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0])
     algorithms = ['RS256', 'ES256']
   }
-  const verifyOptions = {
-    algorithms,
-    issuer: options.issuer,
-    audience: options.audience,
-    clockTolerance: options.clockToleranceSeconds ?? 5,
-  }
+  const clockTolerance = options.clockToleranceSeconds ?? 5
+  const verifyOptions = { algorithms, issuer: options.issuer, audience: options.audience, clockTolerance }
 
   return async (token) => {
     let payload: JWTPayload
@@ -184,12 +183,19 @@ export function createVerifier(options: JwtOptions): Verifier {
     } catch (error) {
       throw toAuthError(error)
     }
-    return readClaims(payload)
+    return readClaims(payload, clockTolerance)
   }
 }
 
+// jose's errors (codes ERR_JOSE_*, ERR_JWT_*, ERR_JWS_*, ERR_JWKS_*, …) say what is wrong with the
+// token; anything else (a JWKS key the platform cannot import, a bug) is not the token's fault and
+// is rethrown, to become a logged 500 rather than a misleading 401.
 function toAuthError(error: unknown): AuthError {
-  const code = (error as { code?: unknown }).code
+  const code = (error as { code?: unknown } | null)?.code
+  if (error instanceof TypeError && error.message === 'fetch failed') {
+    return new AuthError('key-unavailable', 'the JWKS could not be fetched; try again later')
+  }
+  if (typeof code !== 'string' || !code.startsWith('ERR_J')) throw error
   switch (code) {
     case 'ERR_JWT_EXPIRED':
       return new AuthError('expired', 'the token has expired: get a fresh one')
@@ -213,7 +219,9 @@ function toAuthError(error: unknown): AuthError {
   }
 }
 
-function readClaims(payload: JWTPayload): NotifyClaims {
+// `expiresAt` is when the server itself stops accepting the token (exp plus the clock tolerance),
+// so a token admitted inside the tolerance is not cut at once and admitted again on reconnect.
+function readClaims(payload: JWTPayload, clockToleranceSeconds: number): NotifyClaims {
   const { sub, exp } = payload
   if (typeof sub !== 'string' || sub === '') {
     throw new AuthError('claims', 'the token has no sub claim (the user id)')
@@ -225,7 +233,7 @@ function readClaims(payload: JWTPayload): NotifyClaims {
   const subscribe = patterns(notify, 'subscribe')
   const publish = patterns(notify, 'publish')
   return typeof exp === 'number'
-    ? { sub, subscribe, publish, expiresAt: exp * 1000 }
+    ? { sub, subscribe, publish, expiresAt: (exp + clockToleranceSeconds) * 1000 }
     : { sub, subscribe, publish }
 }
 

@@ -4,7 +4,7 @@ import { type Backplane, isNotifyError } from '@notify/core'
 import { redisBackplane } from '@notify/redis'
 import { pino } from 'pino'
 import { createServer, type NotifyServer } from './app.js'
-import { helpText, parseConfig } from './config.js'
+import { helpText, parseConfig, redactRedisUrl } from './config.js'
 
 // The CLI: flags and NOTIFY_* variables → createServer → listen; SIGTERM/SIGINT → graceful close, exit 0.
 async function main(): Promise<void> {
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
         { url: redisUrl },
         { replay: options.replay, onError: (error) => logger.warn({ err: error }, 'redis backplane') },
       )
-      logger.info({ redis: redactPassword(redisUrl) }, 'using the Redis backplane')
+      logger.info({ redis: redactRedisUrl(redisUrl) }, 'using the Redis backplane')
     }
     notify = createServer({ ...options, logger, backplane })
     url = await notify.listen()
@@ -93,11 +93,6 @@ async function printDevBanner(notify: NotifyServer, url: string, host: string): 
     '',
   ]
   process.stdout.write(`${lines.join('\n')}\n`)
-}
-
-// redis://user:secret@host → redis://user:***@host, for the log line.
-function redactPassword(url: string): string {
-  return url.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@')
 }
 
 function fail(error: unknown): never {

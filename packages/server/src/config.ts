@@ -53,7 +53,7 @@ const FLAGS: readonly Flag[] = [
     name: 'heartbeat',
     env: 'NOTIFY_HEARTBEAT',
     kind: 'duration',
-    help: 'longest silence on a stream before a heartbeat',
+    help: 'longest silence on a stream before a heartbeat (at least 1s)',
     default: '15s',
   },
   {
@@ -163,7 +163,9 @@ const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'sil
 
 /**
  * Reads the server options from command-line flags, then `NOTIFY_*` environment variables
- * (a flag wins over its variable). Durations take `ms`, `s`, `m`, `h` suffixes; sizes `kb`, `mb`.
+ * (a flag wins over its variable). Durations need a unit (`ms`, `s`, `m`, `h`) and sizes one
+ * (`b`, `kb`, `mb`): a bare number is refused. `--heartbeat` is at least 1 s. Boolean variables
+ * take `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`; a `--redis` URL must parse.
  *
  * @param argv - the arguments after the command (`process.argv.slice(2)`)
  * @param env - the environment @defaultValue `process.env`
@@ -196,7 +198,14 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     if (value !== undefined) return value as string | boolean | string[]
     const fromEnv = env[flag.env]
     if (fromEnv === undefined || fromEnv === '') return undefined
-    if (flag.kind === 'flag') return !/^(0|false|no|off)$/i.test(fromEnv)
+    if (flag.kind === 'flag') {
+      if (/^(1|true|yes|on)$/i.test(fromEnv)) return true
+      if (/^(0|false|no|off)$/i.test(fromEnv)) return false
+      throw new NotifyError(
+        'INVALID_OPTION',
+        `${flag.env} got ${JSON.stringify(fromEnv)}: use 1, true, yes or on to turn --${flag.name} on, 0, false, no or off to turn it off`,
+      )
+    }
     if (flag.kind === 'list')
       return fromEnv
         .split(',')
@@ -206,22 +215,35 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   }
   const get = (name: string) => read(FLAGS.find((flag) => flag.name === name)!)
   const text = (name: string) => get(name) as string | undefined
-  const number = (name: string, parse: (raw: string) => number | undefined, min: number) => {
+  const number = (
+    name: string,
+    parse: (raw: string) => number | undefined,
+    min: number,
+    shownMin?: string,
+  ) => {
     const raw = text(name)
     if (raw === undefined) return undefined
-    const value = parse(raw.trim())
-    if (value === undefined || !Number.isSafeInteger(value) || value < min) {
-      const flag = FLAGS.find((f) => f.name === name)!
-      throw new NotifyError(
-        'INVALID_OPTION',
-        `--${name} (${flag.env}) got ${JSON.stringify(raw)}: ${expected(flag.kind, min)}`,
+    const flag = FLAGS.find((f) => f.name === name)!
+    const refuse = (why: string) =>
+      new NotifyError('INVALID_OPTION', `--${name} (${flag.env}) got ${JSON.stringify(raw)}: ${why}`)
+    const trimmed = raw.trim()
+    // A bare number is refused, not read as ms or bytes: `--heartbeat 15` would be 15 ms.
+    if (flag.kind !== 'int' && /^\d+(?:\.\d+)?$/.test(trimmed)) {
+      throw refuse(
+        flag.kind === 'duration'
+          ? `add a unit, e.g. ${trimmed}s (ms, s, m or h)`
+          : `add a unit: ${trimmed}b (bytes), ${trimmed}kb or ${trimmed}mb (1kb = 1024b)`,
       )
     }
+    const value = parse(trimmed)
+    if (value === undefined || !Number.isSafeInteger(value)) throw refuse(expected(flag.kind, min))
+    if (value < min)
+      throw refuse(shownMin !== undefined ? `must be at least ${shownMin}` : expected(flag.kind, min))
     return value
   }
   const int = (name: string, min = 1) =>
     number(name, (raw) => (/^\d+$/.test(raw) ? Number(raw) : undefined), min)
-  const duration = (name: string) => number(name, parseDuration, 1)
+  const duration = (name: string, min = 1, shownMin?: string) => number(name, parseDuration, min, shownMin)
   const bytes = (name: string) => number(name, parseBytes, 1)
 
   const logLevel = text('log-level')
@@ -250,7 +272,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     jwt: dropUndefined(jwt),
     dev: get('dev') === true,
     corsOrigins: get('cors-origin') as string[] | undefined,
-    heartbeatMs: duration('heartbeat'),
+    heartbeatMs: duration('heartbeat', MIN_HEARTBEAT_MS, '1s'),
     retryMs: duration('retry'),
     replay: dropUndefined(replay),
     maxConnections: int('max-connections'),
@@ -263,7 +285,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     logLevel,
     shutdownTimeoutMs: duration('shutdown-timeout'),
   })
-  return { options, redisUrl: text('redis'), help: values.help === true, version: values.version === true }
+  const redisUrl = text('redis')
+  if (redisUrl !== undefined) checkRedisUrl(redisUrl)
+  return { options, redisUrl, help: values.help === true, version: values.version === true }
 }
 
 /**
@@ -300,32 +324,69 @@ export function helpText(): string {
     'Flags:',
     ...rows,
     '',
-    'Durations take ms, s, m or h (500ms, 15s, 1h); sizes b, kb or mb (64kb). A JWT key is required',
-    '(--jwt-secret, --jwt-public-key or --jwks) unless --dev. Docs: docs/server.md',
+    'Durations need a unit: ms, s, m or h (500ms, 15s, 1h); --heartbeat is at least 1s. Sizes need one',
+    'too: b, kb or mb (1 kb = 1024 bytes; 512b, 64kb, 1mb). A bare number is refused. Boolean variables',
+    'take 1, true, yes, on or 0, false, no, off. A JWT key is required (--jwt-secret, --jwt-public-key',
+    'or --jwks) unless --dev. Docs: docs/server.md',
   ].join('\n')
 }
 
+// The CLI's floor for --heartbeat: below it the heartbeat is noise, and a unit slip (15 for 15s) shows.
+const MIN_HEARTBEAT_MS = 1000
+
 function expected(kind: Kind, min: number): string {
   if (kind === 'duration') return 'expected a duration such as 500ms, 15s, 10m or 1h'
-  if (kind === 'bytes') return 'expected a size such as 65536, 64kb or 1mb'
+  if (kind === 'bytes') return 'expected a size such as 512b, 64kb or 1mb'
   return `expected an integer >= ${min}`
 }
 
-/** `500`, `500ms`, `15s`, `10m`, `1h` → milliseconds. */
+/** `500ms`, `15s`, `10m`, `1h` → milliseconds; a unit is required. */
 function parseDuration(raw: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/i.exec(raw)
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/i.exec(raw)
   if (match === null) return undefined
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms').toLowerCase() as 'ms']
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2]!.toLowerCase() as 'ms']
   return Math.round(Number(match[1]) * factor)
 }
 
-/** `65536`, `64kb`, `1mb` → bytes (1 kb = 1024 bytes). */
+/** `65536b`, `64kb`, `1mb` → bytes (1 kb = 1024 bytes); a unit is required. */
 function parseBytes(raw: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(b|kb|k|mb|m)?$/i.exec(raw)
+  const match = /^(\d+(?:\.\d+)?)(b|kb|k|mb|m)$/i.exec(raw)
   if (match === null) return undefined
-  const unit = (match[2] ?? 'b').toLowerCase()
+  const unit = match[2]!.toLowerCase()
   const factor = unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1
   return Math.round(Number(match[1]) * factor)
+}
+
+// Never echoes the URL: it may hold the Redis password.
+function checkRedisUrl(raw: string): void {
+  let url: URL | undefined
+  try {
+    url = new URL(raw)
+  } catch {
+    url = undefined
+  }
+  if (url === undefined || !['redis:', 'rediss:'].includes(url.protocol) || url.hostname === '') {
+    throw new NotifyError(
+      'INVALID_OPTION',
+      '--redis (NOTIFY_REDIS_URL) is not a valid Redis URL: expected redis://[user:password@]host[:port][/db] (or rediss://); percent-encode special characters in the password (@ is %40)',
+    )
+  }
+}
+
+/**
+ * A Redis URL for logs: the password replaced by `***`, the user name kept.
+ *
+ * @param raw - a URL that passed {@link parseConfig}
+ * @returns the URL without its password
+ * @example
+ * ```ts
+ * redactRedisUrl('redis://default:p@ssw0rd@10.0.0.5:6379') // → 'redis://default:***@10.0.0.5:6379'
+ * ```
+ */
+export function redactRedisUrl(raw: string): string {
+  const url = new URL(raw)
+  if (url.password !== '') url.password = '***'
+  return url.href
 }
 
 function readText(path: string, flag: string): string {

@@ -93,7 +93,8 @@ function contentHash(item: PublishItem): string {
     .digest('base64url')
 }
 
-// JSON with object keys sorted, so a retry that reorders keys is still the same content.
+// JSON with object keys sorted, so a retry that reorders keys is still the same content. Recursive:
+// bodies are refused beyond MAX_JSON_DEPTH (publish.ts) before they get here.
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (typeof value === 'object' && value !== null) {

@@ -29,4 +29,4 @@ export type { ServerErrorCode } from './http.js'
 export { HttpError, SERVER_ERROR_STATUS } from './http.js'
 export type { ConnectionOutcome, Metrics } from './metrics.js'
 // Publish API
-export { MAX_BATCH } from './publish.js'
+export { MAX_BATCH, MAX_JSON_DEPTH } from './publish.js'

@@ -25,6 +25,19 @@ import type { RateLimiter } from './rate-limit.js'
  */
 export const MAX_BATCH = 100
 
+/**
+ * Deepest nesting of arrays and objects in a `POST /publish` body, counting the body itself
+ * (a single event object is level 1, its `data` level 2; in a batch, one more). A deeper body
+ * is a 400 `INVALID_PAYLOAD`, checked before anything else reads the body's structure.
+ *
+ * @example
+ * ```ts
+ * // {"topic":"a","event":"e","data":{"a":{"b":1}}} nests 3 levels; a batch of it, 4
+ * console.log(`data may nest ${MAX_JSON_DEPTH - 2} levels in a batch`)
+ * ```
+ */
+export const MAX_JSON_DEPTH = 64
+
 /** One event to publish, as validated from the request body. */
 export interface PublishItem {
   readonly topics: readonly string[]
@@ -62,6 +75,12 @@ export async function readPublishBody(
   } catch {
     throw new HttpError('INVALID_JSON', 'the request body is not valid JSON')
   }
+  if (nestedDeeperThan(parsed, MAX_JSON_DEPTH)) {
+    throw new HttpError(
+      'INVALID_PAYLOAD',
+      `the request body nests arrays/objects deeper than the limit of ${MAX_JSON_DEPTH} levels; flatten the data`,
+    )
+  }
   const batch = Array.isArray(parsed)
   const list: unknown[] = batch ? (parsed as unknown[]) : [parsed]
   if (list.length === 0) throw new HttpError('INVALID_BODY', 'the batch is empty: send at least one event')
@@ -88,6 +107,20 @@ export async function readPublishBody(
     items[0] = { ...item, key: headerKey }
   }
   return { items, batch }
+}
+
+// Iterative (an explicit stack), so a body nested 100,000 levels deep cannot overflow the call stack.
+function nestedDeeperThan(root: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]]
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!
+    if (typeof value !== 'object' || value === null) continue
+    if (depth > limit) return true
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1])
+    }
+  }
+  return false
 }
 
 function validateItem(value: unknown, where: string): PublishItem {

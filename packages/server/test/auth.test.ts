@@ -3,7 +3,7 @@ import { listen } from '@notify/test-utils'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { AuthError, createVerifier, matchesTopic, mintToken } from '../src/index.js'
-import { SECRET } from './helpers.js'
+import { SECRET, signRaw } from './helpers.js'
 
 async function reasonOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -122,6 +122,51 @@ describe('createVerifier', () => {
     expect(await reasonOf(verify(wrongIssuer))).toBe('claims')
     const noAudience = await mintToken({ secret: SECRET, sub: 'a', issuer: 'https://auth.example' })
     expect(await reasonOf(verify(noAudience))).toBe('claims')
+  })
+
+  it('expiresAt is exp plus the clock tolerance: the instant the verifier starts refusing the token', async () => {
+    const exp = Math.floor(Date.now() / 1000) - 2
+    const token = await signRaw({ sub: 'late' }, { exp })
+    // Two seconds past exp, inside the default 5 s tolerance: accepted, and not expired yet.
+    const claims = await createVerifier({ secret: SECRET })(token)
+    expect(claims.expiresAt).toBe((exp + 5) * 1000)
+    expect(claims.expiresAt).toBeGreaterThan(Date.now())
+    const strict = createVerifier({ secret: SECRET, clockToleranceSeconds: 0 })
+    expect(await reasonOf(strict(token))).toBe('expired')
+    const fresh = await signRaw({ sub: 'a' }, { exp: exp + 100 })
+    expect((await strict(fresh)).expiresAt).toBe((exp + 100) * 1000)
+    expect((await createVerifier({ secret: SECRET, clockToleranceSeconds: 30 })(fresh)).expiresAt).toBe(
+      (exp + 130) * 1000,
+    )
+  })
+
+  it('answers garbage tokens with an AuthError, and rethrows what is not the token fault (an unusable JWKS key)', async () => {
+    const verify = createVerifier({ secret: SECRET })
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    for (const garbage of [
+      '',
+      'x',
+      'a.b.c',
+      '...',
+      `${encode(null)}.${encode({ sub: 'a' })}.sig`,
+      `${encode({ alg: 'HS256' })}.${encode('text')}.sig`,
+      `${encode({ alg: 'HS256' })}.${encode([1])}.sig`,
+      `${encode({ alg: 'HS256', crit: ['zip'] })}.${encode({ sub: 'a' })}.sig`,
+      `${encode({ alg: 'HS256', b64: false, crit: ['b64'] })}.${encode({ sub: 'a' })}.sig`,
+      `${encode({ alg: 'RS256' })}.${encode({ sub: 'a' })}.${'A'.repeat(342)}`,
+    ]) {
+      await expect(verify(garbage), garbage).rejects.toBeInstanceOf(AuthError)
+    }
+    // A 2048-bit key pair, published in the JWKS with a truncated modulus: the platform cannot use it.
+    const { publicKey, privateKey } = await generateKeyPair('RS256')
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' }
+    const broken = createVerifier({ jwks: { keys: [{ ...jwk, n: jwk.n!.slice(0, 100) }] } })
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('x')
+      .sign(privateKey)
+    expect(await reasonOf(broken(token))).toMatch(/^not an AuthError: TypeError/)
+    expect((await createVerifier({ jwks: { keys: [jwk] } })(token)).sub).toBe('x')
   })
 
   it('refuses unusable configuration', () => {

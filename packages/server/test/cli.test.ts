@@ -71,6 +71,50 @@ describe('notify CLI', () => {
     expect(bad.stderr()).toContain('--port (NOTIFY_PORT)')
   })
 
+  it.each([
+    [
+      ['--heartbeat', '15'],
+      {},
+      '--heartbeat (NOTIFY_HEARTBEAT) got "15": add a unit, e.g. 15s (ms, s, m or h)',
+    ],
+    [[], { NOTIFY_RETRY: '1' }, '--retry (NOTIFY_RETRY) got "1": add a unit, e.g. 1s'],
+    [['--heartbeat', '200ms'], {}, '--heartbeat (NOTIFY_HEARTBEAT) got "200ms": must be at least 1s'],
+    [
+      ['--max-body', '65536'],
+      {},
+      '--max-body (NOTIFY_MAX_BODY) got "65536": add a unit: 65536b (bytes), 65536kb or 65536mb',
+    ],
+    [[], { NOTIFY_DEV: 'maybe' }, 'NOTIFY_DEV got "maybe": use 1, true, yes or on'],
+  ] as [string[], Record<string, string>, string][])(
+    'fails at startup with exit code 2 on %j %j, naming the flag and the fix',
+    async (args, env, message) => {
+      const cli = run(['--port', '0', ...args], { NOTIFY_JWT_SECRET: SECRET, ...env })
+      expect((await cli.exited).code).toBe(2)
+      expect(cli.stderr()).toContain(`notify: ${message}`)
+      expect(cli.stdout()).not.toContain('listening')
+    },
+  )
+
+  it('logs the --redis URL with the password fully replaced; a URL that does not parse fails naming --redis', async () => {
+    const port = await freePort()
+    const redisPort = await freePort()
+    // No Redis on that port: the server starts anyway (not ready), which is enough to see the log line.
+    const cli = run(['--port', String(port), '--host', '127.0.0.1'], {
+      NOTIFY_JWT_SECRET: SECRET,
+      NOTIFY_REDIS_URL: `redis://default:p@ssw0rd@127.0.0.1:${redisPort}`,
+      NOTIFY_LOG_LEVEL: 'info',
+    })
+    await waitFor(() => cli.stdout().includes('using the Redis backplane') || cli.child.exitCode !== null)
+    expect(cli.stdout()).toContain(`"redis":"redis://default:***@127.0.0.1:${redisPort}"`)
+    expect(cli.stdout() + cli.stderr()).not.toContain('ssw0rd')
+    cli.child.kill('SIGKILL')
+
+    const bad = run(['--port', '0', '--redis', 'redis://default:hunter2@[::1'], { NOTIFY_JWT_SECRET: SECRET })
+    expect((await bad.exited).code).toBe(2)
+    expect(bad.stderr()).toMatch(/^notify: --redis \(NOTIFY_REDIS_URL\) is not a valid Redis URL/)
+    expect(bad.stdout() + bad.stderr()).not.toContain('hunter2')
+  })
+
   it('SIGTERM with connected clients: streams end cleanly with a retry hint, exit 0 in time', async () => {
     const port = await freePort()
     const cli = run([], {

@@ -1,6 +1,7 @@
 import { openStream } from '@notify/test-utils'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
-import { errorOf, type Started, signRaw, start, unsignedToken, waitFor } from './helpers.js'
+import { errorOf, SECRET, type Started, signRaw, start, unsignedToken, waitFor } from './helpers.js'
 
 let server: Started
 afterEach(async () => {
@@ -200,7 +201,7 @@ describe('GET /events resume', () => {
 
 describe('GET /events lifetime and limits', () => {
   it('closes the stream when the token expires', async () => {
-    server = await start({ heartbeatMs: 200 })
+    server = await start({ heartbeatMs: 200, jwt: { secret: SECRET, clockToleranceSeconds: 0 } })
     const token = await server.token('alice', {}, 2)
     const stream = await openStream(`${server.url}/events`, { headers: { authorization: `Bearer ${token}` } })
     expect(stream.status).toBe(200)
@@ -209,6 +210,23 @@ describe('GET /events lifetime and limits', () => {
       new Promise((_, reject) => setTimeout(() => reject(new Error('stream still open')), 8000)),
     ])
     await waitFor(() => server.logs.some((l) => l.msg === 'stream closed' && l.reason === 'expired'))
+  })
+
+  it('keeps a token admitted inside the clock tolerance open until exp + tolerance, then closes it as expired', async () => {
+    server = await start({ heartbeatMs: 200 })
+    const exp = Math.floor(Date.now() / 1000) - 2
+    const token = await signRaw({ sub: 'late' }, { exp })
+    const stream = await openStream(`${server.url}/events`, { headers: { authorization: `Bearer ${token}` } })
+    expect(stream.status).toBe(200)
+    await Promise.race([
+      stream.ended,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('stream still open')), 10_000)),
+    ])
+    // Not cut on the first sweep: only once the server itself would refuse the token.
+    expect(Date.now()).toBeGreaterThanOrEqual((exp + 5) * 1000)
+    await waitFor(() => server.logs.some((l) => l.msg === 'stream closed' && l.reason === 'expired'))
+    const refused = await fetch(`${server.url}/events`, { headers: { authorization: `Bearer ${token}` } })
+    expect(refused.status).toBe(401)
   })
 
   it('answers 429 with Retry-After beyond maxConnectionsPerUser, other users unaffected', async () => {
@@ -269,5 +287,40 @@ describe('GET /events lifetime and limits', () => {
     })
     expect(server.logText()).not.toContain(token)
     expect(server.logText()).not.toContain(token.split('.')[2]!)
+  })
+})
+
+describe('unexpected errors in the server callbacks', () => {
+  it('an exception inside authenticate is a 500 INTERNAL_ERROR, logged once with the request id', async () => {
+    // A JWKS key the platform cannot use (truncated RSA modulus): verifying throws a TypeError,
+    // which is the server's fault, not the token's.
+    const { publicKey, privateKey } = await generateKeyPair('RS256')
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256' }
+    server = await start({ jwt: { jwks: { keys: [{ ...jwk, n: jwk.n!.slice(0, 100) }] } } })
+    const token = await new SignJWT({ notify: { publish: ['*'] } })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('alice')
+      .setExpirationTime('1h')
+      .sign(privateKey)
+    const response = await fetch(`${server.url}/events`, {
+      headers: { authorization: `Bearer ${token}`, 'x-request-id': 'req-auth-boom' },
+    })
+    expect(response.status).toBe(500)
+    expect((await errorOf(response)).code).toBe('INTERNAL_ERROR')
+    await waitFor(() => server.logs.some((l) => l.requestId === 'req-auth-boom' && l.level === 50))
+    const errors = server.logs.filter((l) => (l.level as number) >= 50)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ requestId: 'req-auth-boom', msg: 'authenticate failed' })
+    expect((errors[0]!.err as { message: string }).message).toContain('modulusLength')
+    expect(server.logText()).not.toContain(token.split('.')[2]!)
+
+    const publish = await server.publish(
+      { topic: 'a', event: 'e', data: 1 },
+      { token, headers: { 'x-request-id': 'req-publish-boom' } },
+    )
+    expect(publish.status).toBe(500)
+    expect((await errorOf(publish)).code).toBe('INTERNAL_ERROR')
+    await waitFor(() => server.logs.some((l) => l.requestId === 'req-publish-boom' && l.level === 50))
+    expect(server.logs.filter((l) => (l.level as number) >= 50)).toHaveLength(2)
   })
 })

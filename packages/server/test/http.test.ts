@@ -208,6 +208,7 @@ describe('public API', () => {
         "AuthError",
         "HttpError",
         "MAX_BATCH",
+        "MAX_JSON_DEPTH",
         "MIN_SECRET_LENGTH",
         "SERVER_ERROR_STATUS",
         "TOKEN_COOKIE",

@@ -1,6 +1,7 @@
 import { request } from 'node:http'
 import { openStream } from '@notify/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
+import { MAX_JSON_DEPTH } from '../src/index.js'
 import { errorOf, type Started, signRaw, start } from './helpers.js'
 
 let server: Started
@@ -177,6 +178,34 @@ describe('POST /publish', () => {
     expect(response.status).toBe(400)
     expect((await errorOf(response)).code).toBe(code)
     expect(published()).toBe(0)
+  })
+
+  it('answers 400 INVALID_PAYLOAD naming the limit to a body nested deeper than MAX_JSON_DEPTH, with or without key', async () => {
+    server = await start({ maxBodyBytes: 1024 * 1024 })
+    const nested = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`
+    const body = (levels: number, extra = '') => `{"topic":"a","event":"e"${extra},"data":${nested(levels)}}`
+    // The body is level 1, data level 2: data may nest MAX_JSON_DEPTH - 1 levels.
+    expect((await server.publish(body(MAX_JSON_DEPTH - 1))).status).toBe(202)
+    expect((await server.publish(body(MAX_JSON_DEPTH - 1, ',"key":"k0"'))).status).toBe(202)
+    for (const [levels, extra] of [
+      [MAX_JSON_DEPTH, ''],
+      [5000, ',"key":"k1"'],
+      [5000, ''],
+      [20_000, ''],
+      [20_000, ',"key":"k2"'],
+    ] as const) {
+      const response = await server.publish(body(levels, extra))
+      expect(response.status, `${levels} levels${extra}`).toBe(400)
+      const error = await errorOf(response)
+      expect(error.code).toBe('INVALID_PAYLOAD')
+      expect(error.message).toContain(`limit of ${MAX_JSON_DEPTH} levels`)
+    }
+    // With the Idempotency-Key header, and in a batch (one level more).
+    const header = await server.publish(body(5000), { headers: { 'idempotency-key': 'k3' } })
+    expect((await errorOf(header)).code).toBe('INVALID_PAYLOAD')
+    const batch = await server.publish(`[${body(MAX_JSON_DEPTH - 1, ',"key":"k4"')}]`)
+    expect((await errorOf(batch)).code).toBe('INVALID_PAYLOAD')
+    expect(published()).toBe(2)
   })
 
   it('publishes nothing from a batch with one invalid item, and names the item', async () => {
