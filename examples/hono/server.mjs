@@ -10,6 +10,9 @@ import { serve } from '@hono/node-server'
 import { createHub, isNotifyError, NotifyError } from '@notify/core'
 import { sse } from '@notify/core/hono'
 import { Hono } from 'hono'
+import { examplePage } from '../shared-page.mjs'
+
+const PAGE = examplePage('Hono')
 
 const port = Number(process.env.PORT ?? 3002)
 
@@ -63,67 +66,3 @@ async function shutdown(signal) {
 }
 process.once('SIGINT', shutdown)
 process.once('SIGTERM', shutdown)
-
-const PAGE = `<!doctype html>
-<html lang="en">
-<meta charset="utf-8">
-<title>notify · Hono</title>
-<style>
-  body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem; max-width: 50rem }
-  #log { font-family: ui-monospace, monospace; font-size: 13px; white-space: pre-wrap }
-  #status.open { color: green } #status.error { color: crimson }
-  form { margin: 1rem 0 } input { font: inherit; width: 10rem }
-</style>
-<h1>notify · Hono</h1>
-<p>Stream <code id="url"></code>: <b id="status">connecting</b></p>
-<form id="form">
-  <input name="topic" value="demo" aria-label="topic">
-  <input name="event" value="hello" aria-label="event">
-  <input name="data" value='{"text":"hi"}' aria-label="data (JSON)">
-  <button>publish</button>
-</form>
-<div id="log"></div>
-<script type="module">
-  // Topics of this page: ?topic=a&topic=b in the page's own URL, else "demo".
-  const topics = new URLSearchParams(location.search).getAll('topic')
-  const url = '/events?' + new URLSearchParams((topics.length ? topics : ['demo']).map((t) => ['topic', t]))
-  document.getElementById('url').textContent = url
-  const status = document.getElementById('status')
-  const log = document.getElementById('log')
-  const show = (e) => {
-    const line = document.createElement('div')
-    line.className = 'event'
-    line.textContent = new Date().toLocaleTimeString() + '  ' + e.type + '  id=' + e.lastEventId + '  ' + e.data
-    log.prepend(line)
-  }
-  // The browser's EventSource resumes with Last-Event-ID by itself after a drop.
-  const source = new EventSource(url)
-  const listening = new Set()
-  const listen = (name) => {
-    if (listening.has(name)) return
-    listening.add(name)
-    source.addEventListener(name, show)
-  }
-  for (const name of ['message', 'tick', 'hello', 'notify:reset']) listen(name)
-  const setStatus = (text) => {
-    status.textContent = text
-    status.className = text === 'open' ? 'open' : 'error'
-  }
-  source.onopen = () => setStatus('open')
-  source.onerror = () => setStatus('reconnecting')
-  document.getElementById('form').onsubmit = async (e) => {
-    e.preventDefault()
-    const f = new FormData(e.target)
-    listen(f.get('event'))
-    let data = f.get('data')
-    try { data = JSON.parse(data) } catch {}
-    const res = await fetch('/publish', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ topic: f.get('topic'), event: f.get('event'), data }),
-    })
-    if (!res.ok) alert(await res.text())
-  }
-</script>
-</html>
-`
