@@ -37,10 +37,9 @@ export function parseRetryAfter(
   value: string | null | undefined,
   now: number = Date.now(),
 ): number | undefined {
-  if (value === null || value === undefined) return undefined
-  const text = value.trim()
+  const text = value?.trim() ?? ''
   if (/^\d+$/.test(text)) return Number(text) * 1000
   // An HTTP date has a day and month name; without letters, Date.parse would take '-1' for a year.
-  const date = /[a-z]/i.test(text) ? Date.parse(text) : Number.NaN
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  const ms = Date.parse(text) - now
+  return /[a-z]/i.test(text) && !Number.isNaN(ms) ? Math.max(0, ms) : undefined
 }

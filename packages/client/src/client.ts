@@ -17,18 +17,14 @@ import {
   type StandardResult,
 } from './types.js'
 
-/** A connection open at least this long resets the backoff streak (and the `maxRetries` count). */
-const STABLE_CONNECTION_MS = 5000
-/** How many recent event ids the duplicate filter remembers. */
-const DEDUPE_WINDOW = 1000
-/** `heartbeatTimeoutMs` when the server advertised no heartbeat. */
-const DEFAULT_HEARTBEAT_TIMEOUT_MS = 45_000
+// Tuning constants are written inline (named constants cost bundle bytes); each use explains its value.
 
 /**
  * Creates a typed SSE client: fetch + spec-exact parsing, reconnect with full-jitter backoff and
  * `Last-Event-ID`, heartbeat timeout, duplicate filter, async iteration. Connects at once unless `lazy`.
  *
- * @param url - the stream URL (relative URLs resolve against the page, as in `fetch`)
+ * @param url - the stream URL. Relative URLs resolve against the page, as in `fetch`; outside browsers and workers
+ *   pass an absolute URL (or a `fetch` that resolves it): an unresolvable URL closes with `INVALID_URL`.
  * @param options - see {@link ClientOptions}
  * @returns a {@link NotifyClient}
  * @example
@@ -47,7 +43,8 @@ export function createClient<E extends EventMap = EventMap>(
   options: ClientOptions<E> = {},
 ): NotifyClient<E> {
   const target = buildUrl(url, options.query, options.topics)
-  const parse = options.parse ?? ((text: string) => JSON.parse(text))
+  // JSON.parse ignores the event name passed as its second argument (a reviver must be a function).
+  const parse = options.parse ?? (JSON.parse as (text: string) => unknown)
   const maxRetries = options.retry === false ? 0 : (options.maxRetries ?? Infinity)
   const network = options.network ?? browserNetwork()
   const visibility = options.pauseWhenHidden ? (options.visibility ?? browserVisibility()) : undefined
@@ -61,7 +58,6 @@ export function createClient<E extends EventMap = EventMap>(
   const ANY = 'notify:a'
   const OPEN = 'notify:o'
   const ERROR = 'notify:e'
-  const RESET = RESET_EVENT
   const STATUS = 'notify:s'
 
   let status: ClientStatus = 'closed'
@@ -98,33 +94,29 @@ export function createClient<E extends EventMap = EventMap>(
 
   const setLastEventId = (id: string) => {
     lastEventId = id
-    if (storage !== undefined) {
-      try {
-        storage.setItem(storageKey!, id)
-      } catch {
-        // Quota or a revoked storage: resume still works within this page.
-      }
+    try {
+      storage?.setItem(storageKey!, id)
+    } catch {
+      // Quota or a revoked storage: resume still works within this page.
     }
   }
-
-  const heartbeatTimeout = () =>
-    options.heartbeatTimeoutMs ??
-    (advertisedHeartbeatMs !== undefined ? 3 * advertisedHeartbeatMs : DEFAULT_HEARTBEAT_TIMEOUT_MS)
 
   // One timer per client, re-armed lazily: a chunk only records its time, the timer checks on expiry.
   const armWatchdog = (gen: number) => {
     clearTimeout(watchdog)
-    const limit = heartbeatTimeout()
-    if (!Number.isFinite(limit)) return
+    // 45 s when the server advertised no heartbeat.
+    const limit =
+      options.heartbeatTimeoutMs ?? (advertisedHeartbeatMs !== undefined ? 3 * advertisedHeartbeatMs : 45_000)
+    if (!(limit < Infinity)) return // Infinity (or NaN) disables it
     watchdog = setTimeout(
-      () => {
-        if (gen !== generation) return
-        if (Date.now() - lastByteAt >= limit) {
-          fail(gen, error('HEARTBEAT_TIMEOUT', `no data for ${limit} ms`))
-        } else armWatchdog(gen)
-      },
-      // Timers take a signed 32-bit delay; a longer one would fire at once, in a loop.
-      Math.min(2 ** 31 - 1, Math.max(0, limit - (Date.now() - lastByteAt))),
+      // No generation check here: drop() and attemptConnect() clear this timer, and fail() ignores a stale
+      // generation (a timer armed by a comment parsed after a handler closed the client ends there).
+      () =>
+        Date.now() - lastByteAt >= limit
+          ? fail(gen, error('HEARTBEAT_TIMEOUT', `no data for ${limit} ms`))
+          : armWatchdog(gen),
+      // Timers take a signed 32-bit delay; a longer one would fire at once, in a loop. (A negative one is 0.)
+      Math.min(2 ** 31 - 1, limit - (Date.now() - lastByteAt)),
     )
   }
 
@@ -143,37 +135,40 @@ export function createClient<E extends EventMap = EventMap>(
     drop()
     for (const stop of unwatch) stop()
     unwatch = []
-    if (cause !== undefined) emit(ERROR, cause)
+    if (cause) emit(ERROR, cause)
     setStatus('closed')
   }
 
   const fail = (gen: number, cause: NotifyClientError, immediate = false) => {
     if (gen !== generation) return
     drop()
-    if (openedAt !== 0 && Date.now() - openedAt >= STABLE_CONNECTION_MS) attempt = 1
+    // A connection open at least 5 s resets the backoff streak (and the `maxRetries` count).
+    if (openedAt && Date.now() - openedAt >= 5000) attempt = 1
     openedAt = 0
     cause.attempt = attempt
     // `immediate` is the one retry `onUnauthorized` allowed: not a reconnect, so `retry: false`/`maxRetries` do not apply.
     if (!cause.retryable || (!immediate && maxRetries === 0)) return shutdown(cause)
     emit(ERROR, cause)
     if (!immediate && attempt > maxRetries) {
-      const exhausted = error('RETRIES_EXHAUSTED', `gave up after ${attempt} attempts`, { cause })
+      const exhausted = error('RETRIES_EXHAUSTED', `${attempt} attempts failed`, { cause })
       exhausted.attempt = attempt
       return shutdown(exhausted)
     }
     if (status === 'closed') return // a handler closed the client
     setStatus('reconnecting')
-    const delay = immediate
-      ? 0
-      : Math.max(
-          cause.retryAfterMs ?? 0,
-          backoffDelay(
-            attempt,
-            serverRetryMs ?? options.initialDelayMs ?? 1000,
-            options.maxDelayMs ?? 30_000,
+    reconnectTimer = setTimeout(
+      attemptConnect,
+      immediate
+        ? 0
+        : Math.max(
+            cause.retryAfterMs ?? 0,
+            backoffDelay(
+              attempt,
+              serverRetryMs ?? options.initialDelayMs ?? 1000,
+              options.maxDelayMs ?? 30_000,
+            ),
           ),
-        )
-    reconnectTimer = setTimeout(attemptConnect, delay)
+    )
   }
 
   // Runs delivery tasks in arrival order, even when an async schema makes one of them wait.
@@ -196,15 +191,18 @@ export function createClient<E extends EventMap = EventMap>(
       return emit(ERROR, error('PARSE_ERROR', `cannot parse "${event}"`, { event, data: raw, cause }))
     }
     const dispatch = (result: StandardResult<unknown>) => {
-      if (result.issues !== undefined) {
-        const detail = result.issues.map((issue) => issue.message).join('; ')
+      if (result.issues) {
         return emit(
           ERROR,
-          error('INVALID_PAYLOAD', `invalid "${event}": ${detail}`, {
-            event,
-            data: raw,
-            cause: result.issues,
-          }),
+          error(
+            'INVALID_PAYLOAD',
+            `invalid "${event}": ${result.issues.map((issue) => issue.message).join('; ')}`,
+            {
+              event,
+              data: raw,
+              cause: result.issues,
+            },
+          ),
         )
       }
       emit(event, result.value, meta)
@@ -212,7 +210,7 @@ export function createClient<E extends EventMap = EventMap>(
     }
     // Own properties only: an event named `constructor` must not find Object.prototype's.
     const schema = schemas && Object.hasOwn(schemas, event) ? schemas[event] : undefined
-    if (schema === undefined) return dispatch({ value: data })
+    if (!schema) return dispatch({ value: data })
     const invalid = (cause: unknown) =>
       emit(ERROR, error('INVALID_PAYLOAD', `invalid "${event}"`, { event, data: raw, cause }))
     // emit() never throws (handler errors are rethrown from a microtask), so only validate() can land here.
@@ -229,10 +227,11 @@ export function createClient<E extends EventMap = EventMap>(
     const event = message.event || 'message'
     const meta: EventMeta = { id: lastEventId, event, receivedAt: Date.now() }
     const { id } = message
+    // The duplicate filter remembers the last 1,000 ids.
     if (id) {
       if (seen.has(id)) return
       seen.add(id)
-      if (seen.size > DEDUPE_WINDOW) seen.delete(seen.values().next().value!)
+      if (seen.size > 1000) seen.delete(seen.values().next().value!)
     }
     if (event === RESET_EVENT) {
       seen.clear()
@@ -243,7 +242,7 @@ export function createClient<E extends EventMap = EventMap>(
       } catch {
         reset = { reason: 'unknown', lastEventId: '' }
       }
-      return enqueue(() => emit(RESET, reset, meta))
+      return enqueue(() => emit(RESET_EVENT, reset, meta))
     }
     // Other reserved names are for future protocol use (and the lifecycle keys): never handed to handlers.
     if (event.startsWith('notify:')) return
@@ -257,24 +256,26 @@ export function createClient<E extends EventMap = EventMap>(
     // §9.2.4: the header only when the last event ID string is non-empty, "encoded as UTF-8". Header values
     // are byte strings, so the UTF-8 bytes go in one char each (a raw 'é' would go out as Latin-1, and a
     // character above U+00FF would make fetch throw on every attempt).
-    if (lastEventId !== '')
-      headers['last-event-id'] = String.fromCharCode(...new TextEncoder().encode(lastEventId))
-    const fetcher = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init))
+    if (lastEventId) headers['last-event-id'] = String.fromCharCode(...new TextEncoder().encode(lastEventId))
     // An undefined `credentials` is an absent dictionary member (WebIDL): fetch's default applies.
-    const init: RequestInit = { headers, cache: 'no-store', signal, credentials: options.credentials }
-    const response = await fetcher(target, init)
+    const response = await (options.fetch ?? fetch)(target, {
+      headers,
+      cache: 'no-store',
+      signal,
+      credentials: options.credentials,
+    })
     lastByteAt = Date.now()
     if (gen !== generation) return // drop() aborted the request, which cancels the body
     const refused = await checkResponse(response)
     if (gen !== generation) return
-    if (refused !== undefined) {
+    if (refused) {
       const hook = options.onUnauthorized
-      if (refused.code === 'UNAUTHORIZED' && hook !== undefined && !authRetried) {
+      if (refused.code === 'UNAUTHORIZED' && hook && !authRetried) {
         authRetried = true
         refused.attempt = attempt
         const answer = await hook(refused)
         if (gen !== generation) return
-        if (answer !== undefined && answer !== false) {
+        if (answer) {
           if (typeof answer === 'object') authHeaders = { ...authHeaders, ...answer }
           refused.retryable = true
           return fail(gen, refused, true)
@@ -298,7 +299,7 @@ export function createClient<E extends EventMap = EventMap>(
       onComment: (comment) => {
         // The parser has stripped the one space after the colon.
         const advertised = /^notify heartbeat=(\d+)$/.exec(comment)
-        if (advertised !== null) {
+        if (advertised) {
           advertisedHeartbeatMs = Number(advertised[1])
           armWatchdog(gen)
         }
@@ -321,7 +322,7 @@ export function createClient<E extends EventMap = EventMap>(
   function attemptConnect(): void {
     reconnectTimer = undefined
     if (status === 'closed') return
-    if ((network !== undefined && !network.online) || visibility?.hidden) {
+    if (network?.online === false || visibility?.hidden) {
       waiting = true
       return
     }
@@ -333,13 +334,21 @@ export function createClient<E extends EventMap = EventMap>(
     armWatchdog(gen)
     stream(gen, controller.signal).catch((cause: unknown) => {
       if (gen !== generation) return
-      fail(gen, error('NETWORK_ERROR', `connection failed: ${cause}`, { cause }))
+      // The global fetch resolves a relative URL against `location` (as `new Request` does). Without one
+      // (Node, Deno) it never can: INVALID_URL closes instead of retrying. A custom fetch may resolve it itself.
+      let code: NotifyClientErrorCode = 'NETWORK_ERROR'
+      try {
+        options.fetch || new Request(target)
+      } catch {
+        code = 'INVALID_URL'
+      }
+      fail(gen, error(code, `${cause}`, { cause }))
     })
   }
 
   const resume = () => {
-    if (status === 'closed' || status === 'open' || controller !== undefined) return
-    if (waiting || reconnectTimer !== undefined) {
+    if (status === 'closed' || status === 'open' || controller) return
+    if (waiting || reconnectTimer) {
       clearTimeout(reconnectTimer)
       attemptConnect()
     }
@@ -351,8 +360,8 @@ export function createClient<E extends EventMap = EventMap>(
     stopped = false
     attempt = 0
     setStatus('connecting')
-    if (network !== undefined) unwatch.push(network.subscribe((online) => online && resume()))
-    if (visibility !== undefined) {
+    if (network) unwatch.push(network.subscribe((online) => online && resume()))
+    if (visibility) {
       unwatch.push(
         visibility.subscribe((hidden) => {
           if (status === 'closed') return
@@ -373,7 +382,7 @@ export function createClient<E extends EventMap = EventMap>(
     stopped = true
     shutdown()
   }
-  options.signal?.addEventListener('abort', stop, { once: true })
+  options.signal?.addEventListener('abort', stop) // fires once
 
   const events = () =>
     iterate<ClientEvent<E>>(
@@ -393,7 +402,7 @@ export function createClient<E extends EventMap = EventMap>(
     onAny: (handler) => subscribe(ANY, handler),
     onOpen: (handler) => subscribe(OPEN, handler),
     onError: (handler) => subscribe(ERROR, handler),
-    onReset: (handler) => subscribe(RESET, handler),
+    onReset: (handler) => subscribe(RESET_EVENT, handler),
     onStatus: (handler) => subscribe(STATUS, handler),
     events,
     [Symbol.asyncIterator]: events,

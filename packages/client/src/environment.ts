@@ -111,7 +111,7 @@ export function browserVisibility(): VisibilitySource | undefined {
  */
 export function browserSessionStorage(): KeyValueStorage | undefined {
   try {
-    return g().sessionStorage ?? undefined
+    return g().sessionStorage
   } catch {
     return undefined
   }

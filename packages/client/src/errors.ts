@@ -3,6 +3,8 @@
  * Codes are stable: match on `code`, never on `message`. (A type, so the table costs no bundle bytes.)
  */
 export interface NotifyClientErrorCodes {
+  /** The URL does not resolve: a relative URL outside browsers (without a `fetch` option), or a malformed one. Closes. */
+  INVALID_URL: false
   /** `fetch` rejected or the body failed while reading (connection refused, reset, DNS). Reconnects. */
   NETWORK_ERROR: true
   /** A status other than 200, 204, 401 and 403. Reconnects for 5xx, 408 and 429 (honouring `Retry-After`), else closes. */
@@ -38,6 +40,8 @@ export interface NotifyClientErrorDetails {
   retryable?: boolean
   /** The server's `Retry-After`, in ms, when it sent one. */
   retryAfterMs?: number
+  /** The `code` of a notify server's error body (`FORBIDDEN`, `TOO_MANY_CONNECTIONS`, `SERVER_BUSY`…). */
+  serverCode?: string
   /** The event name, for `PARSE_ERROR` and `INVALID_PAYLOAD`. */
   event?: string
   /** The raw `data:` text, for `PARSE_ERROR` and `INVALID_PAYLOAD`. */
@@ -69,6 +73,12 @@ export class NotifyClientError extends Error {
   declare attempt: number
   /** The server's `Retry-After`, in ms. */
   declare readonly retryAfterMs: number | undefined
+  /**
+   * The `code` of the server's `{ "error": { "code", "message" } }` body (its `message` is appended to
+   * `message`), for HTTP errors: tells a dead token (`UNAUTHORIZED`) from a forbidden topic (`FORBIDDEN`),
+   * a per-user limit (`TOO_MANY_CONNECTIONS`) from a full server (`SERVER_BUSY`).
+   */
+  declare readonly serverCode: string | undefined
   /** Event name, for event-level errors. */
   declare readonly event: string | undefined
   /** Raw data text, for `PARSE_ERROR` and `INVALID_PAYLOAD`. */
@@ -77,13 +87,17 @@ export class NotifyClientError extends Error {
   /**
    * @param code - a {@link NotifyClientErrorCode}
    * @param message - what happened and what to do
-   * @param details - status, retryable, event, data, cause
+   * @param details - status, retryable, retryAfterMs, serverCode, event, data, cause
    */
-  constructor(code: NotifyClientErrorCode, message: string, details: NotifyClientErrorDetails = {}) {
+  constructor(code: NotifyClientErrorCode, message: string, details?: NotifyClientErrorDetails) {
     super(message, details)
-    const { status, retryAfterMs, event, data } = details
-    Object.assign(this, { name: 'NotifyClientError', code, status, retryAfterMs, event, data, attempt: 0 })
-    this.retryable = details.retryable ?? RETRYABLE.includes(code)
+    // Copies the details (`cause` again, harmlessly); absent ones read as undefined.
+    Object.assign(this, details, {
+      name: 'NotifyClientError',
+      code,
+      attempt: 0,
+      retryable: details?.retryable ?? RETRYABLE.includes(code),
+    })
   }
 }
 

@@ -39,12 +39,13 @@ export function iterate<T>(
   const iterator: AsyncIterableIterator<T> = {
     async next() {
       while (buffer.length === 0 && !finished) await new Promise<void>((resolve) => waiters.push(resolve))
-      return buffer.length > 0 ? { value: buffer.shift()!, done: false } : { value: undefined, done: true }
+      // `done` is read before shift(): an empty buffer here means finished, and shift() gives undefined.
+      return { done: buffer.length === 0, value: buffer.shift() as T }
     },
     async return() {
       buffer.length = 0
       finish()
-      return { value: undefined, done: true }
+      return iterator.next() // { value: undefined, done: true } now
     },
     [Symbol.asyncIterator]: () => iterator,
   }

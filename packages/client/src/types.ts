@@ -72,7 +72,10 @@ export interface ClientOptions<E extends EventMap = EventMap> {
   query?: Record<string, string | number | boolean | readonly string[]>
   /** Topics, appended as `topic=a&topic=b` (the `@notify/server` convention). */
   topics?: readonly string[]
-  /** The fetch to use (a polyfill, an instrumented one). @defaultValue `globalThis.fetch`, looked up at each connect */
+  /**
+   * The fetch to use (a polyfill, an instrumented one). It gets the URL as given, so it may resolve a relative one
+   * itself; its failures are `NETWORK_ERROR` (never `INVALID_URL`). @defaultValue `globalThis.fetch`, looked up at each connect
+   */
   fetch?: (input: string, init: RequestInit) => Promise<Response>
   /** Turns `data:` text into a value. Throwing reports a `PARSE_ERROR` with the raw text; no handler is called. @defaultValue `JSON.parse` */
   parse?: (data: string, event: string) => unknown

@@ -4,6 +4,7 @@ import {
   type ClientStatus,
   type EventMeta,
   type NotifyClientError,
+  type NotifyClientErrorCode,
   type ResetInfo,
   type StandardSchemaV1,
   createClient,
@@ -46,6 +47,11 @@ describe('types', () => {
     })
     expectTypeOf(client.status).toEqualTypeOf<ClientStatus>()
     expectTypeOf(client.lastEventId).toEqualTypeOf<string>()
+  })
+
+  it("errors carry the server's code, and INVALID_URL is a code", () => {
+    client.onError((error) => expectTypeOf(error.serverCode).toEqualTypeOf<string | undefined>())
+    expectTypeOf<'INVALID_URL'>().toExtend<NotifyClientErrorCode>()
   })
 
   it('schemas must produce the event type', () => {
