@@ -5,7 +5,10 @@ import type { ConnectionInfo, DisconnectReason, Principal } from './types.js'
  * (`node:http` response, web `ReadableStream`). Custom adapters implement it too.
  */
 export interface Sink {
-  /** Writes the chunks in order, as one write where the runtime allows (Node: one `writev`). */
+  /**
+   * Writes the chunks in order, as one write where the runtime allows (Node: one `writev`).
+   * The hub empties and reuses the array once this returns: keep the chunks if needed, never the array.
+   */
   write(chunks: readonly Uint8Array[]): void
   /** Bytes written but still queued in user land (Node: `res.writableLength`; web: the stream's queue). */
   bufferedBytes(): number

@@ -231,16 +231,17 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
       // after a write, Node still counts bytes the kernel is accepting, so a fast peer could look slow.
       if (isSlow(connection)) continue
       let chunks = connection.pending
-      connection.pending = []
       if (chunks.length > 1) {
         if (joinedFrom === undefined || !sameChunks(chunks, joinedFrom)) {
-          joinedFrom = chunks
+          joinedFrom = chunks.slice()
           joined = [concat(chunks)]
         }
         chunks = joined
       }
       try {
         connection.sink.write(chunks)
+        // The array is kept and emptied, not replaced: no allocation per delivery (sinks never keep it).
+        connection.pending.length = 0
       } catch (error) {
         reportError(error)
         connection.close('error')

@@ -47,10 +47,10 @@ export function createNodeHandler<E extends EventMap, Req extends NodeRequest, P
     const out = res as unknown as Writable
     const sink: Sink = {
       write(chunks) {
-        if (chunks.length === 1) out.write(chunks[0]!)
+        if (chunks.length === 1) out.write(asBuffer(chunks[0]!))
         else {
           out.cork?.()
-          for (const chunk of chunks) out.write(chunk)
+          for (const chunk of chunks) out.write(asBuffer(chunk))
           out.uncork?.()
         }
         // `compression` (Express) buffers until flushed; heartbeats go through here too.
@@ -96,6 +96,17 @@ export function createNodeHandler<E extends EventMap, Req extends NodeRequest, P
     socket?.setTimeout?.(0)
     res.once('close', () => connection.close('client'))
   }
+}
+
+// Node's streams turn every Uint8Array that is not a Buffer into a new Buffer view on each write.
+// The hub hands the same frame to every stream in a row, so one cached view serves them all.
+let lastFrame: Uint8Array | undefined
+let lastView: Buffer | undefined
+function asBuffer(chunk: Uint8Array): Uint8Array {
+  if (chunk === lastFrame) return lastView!
+  lastFrame = chunk
+  lastView = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+  return lastView
 }
 
 /** Answers 500 if nothing was sent yet, else ends the response. @internal */
