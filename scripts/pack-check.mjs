@@ -40,7 +40,7 @@ const EXPECTED = {
     './web': ['sse'],
   },
   '@notify/client': { '.': ['createClient'] },
-  '@notify/redis': { '.': ['redisBackplane', 'redisReplayStore'] },
+  '@notify/redis': { '.': ['redisBackplane', 'redisReplayStore', 'redisPresence'] },
   '@notify/server': { '.': ['createServer'] },
 }
 

@@ -45,6 +45,9 @@ export function createNodeHandler<E extends EventMap, Req extends NodeRequest, P
       return
     }
     const out = res as unknown as Writable
+    // `compression` (Express) installs res.flush before us and buffers until it is called; heartbeats
+    // go through write() too. Looked up once here, not on every frame.
+    const flush = typeof out.flush === 'function' ? out.flush.bind(out) : undefined
     const sink: Sink = {
       write(chunks) {
         if (chunks.length === 1) out.write(asBuffer(chunks[0]!))
@@ -53,8 +56,7 @@ export function createNodeHandler<E extends EventMap, Req extends NodeRequest, P
           for (const chunk of chunks) out.write(asBuffer(chunk))
           out.uncork?.()
         }
-        // `compression` (Express) buffers until flushed; heartbeats go through here too.
-        out.flush?.()
+        if (flush !== undefined) flush()
       },
       bufferedBytes: () => out.writableLength ?? 0,
       end() {
