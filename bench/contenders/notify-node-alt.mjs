@@ -1,7 +1,7 @@
 // notify-node again, but with @notify/core loaded from another build: NOTIFY_CORE_ALT=<core package dir>
 // (a checkout with a change under test, built with its dist/). For before/after in one run:
 //   NOTIFY_CORE_ALT=/path/to/core pnpm bench --contenders raw,notify-node,notify-node-alt
-import http from 'node:http'
+import { startWith } from './notify-node.mjs'
 
 export const name = 'notify-node-alt'
 
@@ -11,16 +11,5 @@ const { createHub } = await import(`${dir}/dist/index.js`)
 const { sse } = await import(`${dir}/dist/node.js`)
 
 export function start() {
-  const hub = createHub()
-  const events = sse(hub, { topics: ['bench'] })
-  const server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/events')) events(req, res)
-    else res.writeHead(404).end()
-  })
-  return {
-    server,
-    count: () => hub.stats().connections,
-    publish: (_seq, data) => hub.publish('bench', 'tick', data),
-    stats: () => hub.stats(),
-  }
+  return startWith(createHub, sse)
 }

@@ -7,6 +7,11 @@ import { sse } from '@notify/core/node'
 export const name = 'notify'
 
 export function start() {
+  return startWith(createHub, sse)
+}
+
+/** The same server on any build of @notify/core (notify-node-alt passes another one). */
+export function startWith(createHub, sse) {
   const hub = createHub()
   const events = sse(hub, { topics: ['bench'] })
   const server = http.createServer((req, res) => {
