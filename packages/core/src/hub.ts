@@ -189,17 +189,43 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
   // leaving room for a late tick on a loaded machine.
   const timer = createSharedTimer(Math.max(1, Math.floor(heartbeatMs / 4)), sweep)
 
+  // Expiry: one timer per hub, armed for the earliest `principal.expiresAt`. Each firing scans the
+  // streams once and re-arms for the next; scans are at least EXPIRY_GRANULARITY_MS apart.
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined
+  let expiryAt = Number.POSITIVE_INFINITY
+
+  function armExpiry(at: number): void {
+    if (at >= expiryAt) return
+    if (expiryTimer !== undefined) clearTimeout(expiryTimer)
+    expiryAt = at
+    expiryTimer = setTimeout(expire, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())))
+  }
+
+  function disarmExpiry(): void {
+    if (expiryTimer !== undefined) clearTimeout(expiryTimer)
+    expiryTimer = undefined
+    expiryAt = Number.POSITIVE_INFINITY
+  }
+
+  function expire(): void {
+    disarmExpiry()
+    const now = Date.now()
+    let next = Number.POSITIVE_INFINITY
+    for (const connection of [...connections]) {
+      const at = connection.principal.expiresAt
+      if (at === undefined) continue
+      if (at <= now) connection.close('expired')
+      else if (at < next) next = at
+    }
+    if (next !== Number.POSITIVE_INFINITY) armExpiry(Math.max(next, now + EXPIRY_GRANULARITY_MS))
+  }
+
   function sweep(): void {
     const now = Date.now()
     for (const connection of connections) {
       if (connection.state !== 'live') continue
       // A peer that stopped reading after the last event is found here, not only on the next one.
       if (isSlow(connection)) continue
-      const expiresAt = connection.principal.expiresAt
-      if (expiresAt !== undefined && now >= expiresAt) {
-        connection.close('expired')
-        continue
-      }
       if (now - connection.lastWriteAt >= heartbeatMs && connection.pending.length === 0) {
         queue(connection, heartbeatFrame)
       }
@@ -298,7 +324,10 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
     const count = (byPrincipal.get(id) ?? 1) - 1
     if (count === 0) byPrincipal.delete(id)
     else byPrincipal.set(id, count)
-    if (connections.size === 0) timer.stop()
+    if (connections.size === 0) {
+      timer.stop()
+      disarmExpiry()
+    }
     try {
       // A slow or broken peer is cut off at once; end() would wait for it to drain its queue.
       const { sink } = connection
@@ -441,6 +470,7 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
       byPrincipal.set(principal.id, (byPrincipal.get(principal.id) ?? 0) + 1)
       connection.lastWriteAt = Date.now()
       timer.start()
+      if (principal.expiresAt !== undefined) armExpiry(principal.expiresAt)
       try {
         onConnect?.(connection.info)
       } catch (error) {
@@ -492,6 +522,7 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
         connection.close('hub-closed')
       }
       timer.stop()
+      disarmExpiry()
       if (retryTimer !== undefined) clearTimeout(retryTimer)
       wakeRetry?.()
       await readyPromise.catch(() => undefined)
@@ -541,6 +572,9 @@ function heldBytes(connection: Connection): number {
 function isClosed(connection: Connection): boolean {
   return connection.state === 'closed'
 }
+
+// Expiry scans run at most this often (a burst of tokens expiring together costs one scan).
+const EXPIRY_GRANULARITY_MS = 250
 
 // Timers take a signed 32-bit delay; anything longer fires at once, in a loop.
 const MAX_TIMER_MS = 2 ** 31 - 1

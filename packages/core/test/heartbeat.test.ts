@@ -14,8 +14,8 @@ class TimedSink extends RecordingSink {
 let hub: Hub | undefined
 
 beforeEach(() => {
-  // Only the clock and interval timers are faked: the hub's per-tick flush (setImmediate) stays real.
-  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] })
+  // The clock and timers are faked; the hub's per-tick flush (setImmediate) stays real.
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] })
 })
 
 afterEach(async () => {
@@ -69,19 +69,40 @@ describe('heartbeat', () => {
     expect(sinks.every((s) => /^:\n\n/m.test(s.text))).toBe(true)
   })
 
-  it('closes a stream when its principal expires, with reason expired', async () => {
+  it('closes a stream when its principal expires, to the millisecond, with reason expired', async () => {
     hub = createHub({ heartbeatMs: 10_000 })
     const sink = new TimedSink()
-    const connection = hub.connect(sink, {
-      principal: { id: 'u', expiresAt: Date.now() + 30_000 },
-      topics: ['t'],
-    })
+    const start = Date.now()
+    // Not a multiple of the sweep period (2.5 s): only the expiry timer can be this exact.
+    const connection = hub.connect(sink, { principal: { id: 'u', expiresAt: start + 30_100 }, topics: ['t'] })
     await nextTick()
-    await advance(29_000)
+    await advance(29_750)
+    vi.advanceTimersByTime(349)
+    await nextTick()
     expect(sink.ended).toBe(false)
-    await advance(6_000)
+    vi.advanceTimersByTime(1)
+    await nextTick()
     expect(sink.ended).toBe(true)
     expect(await connection.closed).toBe('expired')
+  })
+
+  it('closes streams with different expiries each at its own time, with one timer', async () => {
+    hub = createHub({ heartbeatMs: 60_000 })
+    const start = Date.now()
+    const handles = [40_000, 10_000, 25_000].map((ms) =>
+      hub!.connect(new TimedSink(), { principal: { id: 'u', expiresAt: start + ms }, topics: ['t'] }),
+    )
+    await nextTick()
+    const ended: number[] = []
+    handles.forEach((handle, i) => void handle.closed.then(() => ended.push(i)))
+    await advance(10_500, 100)
+    expect(ended).toEqual([1])
+    await advance(15_000, 100)
+    expect(ended).toEqual([1, 2])
+    await advance(15_000, 100)
+    expect(ended).toEqual([1, 2, 0])
+    // The heartbeat interval is gone with the last stream, and so is the expiry timer.
+    expect(vi.getTimerCount()).toBe(0)
   })
 })
 
