@@ -10,7 +10,7 @@ import { createHub, isNotifyError, NotifyError } from '@notify/core'
 import { sse } from '@notify/core/express'
 import compression from 'compression'
 import express from 'express'
-import { examplePage } from '../shared-page.mjs'
+import { examplePage, tickAndShutdown } from '../shared.mjs'
 
 const PAGE = examplePage('Express')
 
@@ -51,28 +51,14 @@ app.post('/publish', express.json({ limit: '64kb' }), async (req, res) => {
 app.use((error, _req, res, _next) => {
   if (isNotifyError(error)) return res.status(error.status).json(error.toJSON())
   const status = Number.isInteger(error?.status) ? error.status : 500
-  res
-    .status(status)
-    .json({ error: { code: status === 500 ? 'INTERNAL_ERROR' : 'INVALID_PAYLOAD', message: error.message } })
+  if (status === 500) console.error(error)
+  // An unexpected error's message stays in the log, not in the response.
+  const message = status === 500 ? 'internal error' : error.message
+  res.status(status).json({ error: { code: status === 500 ? 'INTERNAL_ERROR' : 'INVALID_PAYLOAD', message } })
 })
-
-// A `tick` on topic `demo` every 2 s, so the page shows something at once.
-let n = 0
-const ticker = setInterval(() => {
-  hub.publish('demo', 'tick', { n: ++n, at: new Date().toISOString() }).catch((error) => console.error(error))
-}, 2000)
 
 const server = app.listen(port, () =>
   console.log(`notify example (Express + compression) listening on http://localhost:${port}`),
 )
 
-async function shutdown(signal) {
-  console.log(`${signal}: closing`)
-  clearInterval(ticker)
-  // Ends every stream (clients reconnect elsewhere), then stops accepting connections.
-  await hub.close()
-  server.close()
-  server.closeAllConnections?.()
-}
-process.once('SIGINT', shutdown)
-process.once('SIGTERM', shutdown)
+tickAndShutdown(hub, server)

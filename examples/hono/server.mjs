@@ -10,7 +10,7 @@ import { serve } from '@hono/node-server'
 import { createHub, isNotifyError, NotifyError } from '@notify/core'
 import { sse } from '@notify/core/hono'
 import { Hono } from 'hono'
-import { examplePage } from '../shared-page.mjs'
+import { examplePage, tickAndShutdown } from '../shared.mjs'
 
 const PAGE = examplePage('Hono')
 
@@ -42,27 +42,13 @@ app.post('/publish', async (c) => {
 })
 
 app.onError((error, c) => {
-  const failure = isNotifyError(error) ? error : new NotifyError('INTERNAL_ERROR', String(error))
+  if (!isNotifyError(error)) console.error(error)
+  const failure = isNotifyError(error) ? error : new NotifyError('INTERNAL_ERROR', 'internal error')
   return c.json(failure.toJSON(), failure.status)
 })
-
-// A `tick` on topic `demo` every 2 s, so the page shows something at once.
-let n = 0
-const ticker = setInterval(() => {
-  hub.publish('demo', 'tick', { n: ++n, at: new Date().toISOString() }).catch((error) => console.error(error))
-}, 2000)
 
 const server = serve({ fetch: app.fetch, port }, (info) =>
   console.log(`notify example (Hono on @hono/node-server) listening on http://localhost:${info.port}`),
 )
 
-async function shutdown(signal) {
-  console.log(`${signal}: closing`)
-  clearInterval(ticker)
-  // Ends every stream (clients reconnect elsewhere), then stops accepting connections.
-  await hub.close()
-  server.close()
-  server.closeAllConnections?.()
-}
-process.once('SIGINT', shutdown)
-process.once('SIGTERM', shutdown)
+tickAndShutdown(hub, server)

@@ -8,7 +8,7 @@
 import { createServer } from 'node:http'
 import { createHub, isNotifyError, NotifyError } from '@notify/core'
 import { sse } from '@notify/core/node'
-import { examplePage } from '../shared-page.mjs'
+import { examplePage, tickAndShutdown } from '../shared.mjs'
 
 const PAGE = examplePage('node:http')
 
@@ -50,7 +50,8 @@ async function publish(req, res) {
     const { id } = await hub.publish(topic, event, data ?? null)
     sendJson(res, 202, { id })
   } catch (error) {
-    const failure = isNotifyError(error) ? error : new NotifyError('INTERNAL_ERROR', String(error))
+    if (!isNotifyError(error)) console.error(error)
+    const failure = isNotifyError(error) ? error : new NotifyError('INTERNAL_ERROR', 'internal error')
     sendJson(res, failure.status, failure.toJSON())
   }
 }
@@ -75,21 +76,6 @@ function sendJson(res, status, value) {
   res.end(JSON.stringify(value))
 }
 
-// A `tick` on topic `demo` every 2 s, so the page shows something at once.
-let n = 0
-const ticker = setInterval(() => {
-  hub.publish('demo', 'tick', { n: ++n, at: new Date().toISOString() }).catch((error) => console.error(error))
-}, 2000)
-
 server.listen(port, () => console.log(`notify example (node:http) listening on http://localhost:${port}`))
 
-async function shutdown(signal) {
-  console.log(`${signal}: closing`)
-  clearInterval(ticker)
-  // Ends every stream (clients reconnect elsewhere), then stops accepting connections.
-  await hub.close()
-  server.close()
-  server.closeAllConnections?.()
-}
-process.once('SIGINT', shutdown)
-process.once('SIGTERM', shutdown)
+tickAndShutdown(hub, server)

@@ -1,5 +1,6 @@
-// The page every example serves on GET /: the browser's native EventSource on /events and a
-// form that POSTs to /publish. Shared so the three examples differ only in their framework code.
+// What the three examples share, so they differ only in their framework code: the page served on
+// GET / (the browser's native EventSource on /events and a form that POSTs to /publish), a tick
+// every 2 s, and a clean shutdown on SIGINT/SIGTERM.
 
 /** @param {string} title - the framework's name, shown in the title and heading */
 export function examplePage(title) {
@@ -66,4 +67,29 @@ export function examplePage(title) {
 </script>
 </html>
 `
+}
+
+/**
+ * Publishes a `tick` to the `demo` topic every 2 s, and on SIGINT/SIGTERM stops it, ends every
+ * stream with `hub.close()` (clients reconnect elsewhere) and stops accepting connections.
+ *
+ * @param {import('@notify/core').Hub} hub
+ * @param {import('node:http').Server} server
+ */
+export function tickAndShutdown(hub, server) {
+  let n = 0
+  const ticker = setInterval(() => {
+    hub
+      .publish('demo', 'tick', { n: ++n, at: new Date().toISOString() })
+      .catch((error) => console.error(error))
+  }, 2000)
+  async function shutdown(signal) {
+    console.log(`${signal}: closing`)
+    clearInterval(ticker)
+    await hub.close()
+    server.close()
+    server.closeAllConnections?.()
+  }
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
 }
