@@ -15,12 +15,10 @@ import type {
   PublishResult,
   ReplayStore,
 } from './types.js'
-import { assertEventName, assertKey, normaliseTopics } from './validate.js'
+import { assertEventName, assertKey, integerOption, normaliseTopics } from './validate.js'
 
 /** Name of the reserved event that tells a client it may have missed events. */
 export const RESET_EVENT = 'notify:reset'
-/** Prefix reserved for notify's own events; `hub.publish` rejects it. */
-export const RESERVED_PREFIX = 'notify:'
 
 const DEFAULT_HEARTBEAT_MS = 15_000
 const DEFAULT_RETRY_MS = 1000
@@ -104,10 +102,14 @@ const encoder = new TextEncoder()
  * ```
  */
 export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> = {}): Hub<E> {
-  const heartbeatMs = positive(options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 'heartbeatMs', MAX_TIMER_MS)
-  const retryMs = nonNegative(options.retryMs, DEFAULT_RETRY_MS, 'retryMs')
-  const maxBufferedBytes = positive(options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES, 'maxBufferedBytes')
-  const keyTtlMs = positive(options.keyTtlMs, DEFAULT_KEY_TTL_MS, 'keyTtlMs')
+  const heartbeatMs = integerOption(options.heartbeatMs, DEFAULT_HEARTBEAT_MS, 'heartbeatMs', 1, MAX_TIMER_MS)
+  const retryMs = integerOption(options.retryMs, DEFAULT_RETRY_MS, 'retryMs', 0)
+  const maxBufferedBytes = integerOption(
+    options.maxBufferedBytes,
+    DEFAULT_MAX_BUFFERED_BYTES,
+    'maxBufferedBytes',
+  )
+  const keyTtlMs = integerOption(options.keyTtlMs, DEFAULT_KEY_TTL_MS, 'keyTtlMs')
   const serialize = options.serialize ?? JSON.stringify
   const backplane = options.backplane
   const store: ReplayStore = backplane?.store ?? options.store ?? memoryReplayStore(options.replay)
@@ -279,9 +281,13 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
 
   function isSlow(connection: Connection): boolean {
     if (connection.sink.bufferedBytes() <= maxBufferedBytes) return false
+    dropSlow(connection)
+    return true
+  }
+
+  function dropSlow(connection: Connection): void {
     counters.slowConsumerDisconnects++
     connection.close('slow-consumer')
-    return true
   }
 
   function deliver(entry: LogEntry): void {
@@ -377,11 +383,7 @@ export function createHub<E extends EventMap = EventMap>(options: HubOptions<E> 
             pageBytes = 0
             await Promise.race([connection.sink.drained(), connection.closed])
             if (isClosed(connection)) return
-            if (heldBytes(connection) > maxBufferedBytes) {
-              counters.slowConsumerDisconnects++
-              connection.close('slow-consumer')
-              return
-            }
+            if (heldBytes(connection) > maxBufferedBytes) return dropSlow(connection)
           }
         }
         counters.replayed += result.events.length
@@ -578,27 +580,3 @@ const EXPIRY_GRANULARITY_MS = 250
 
 // Timers take a signed 32-bit delay; anything longer fires at once, in a loop.
 const MAX_TIMER_MS = 2 ** 31 - 1
-
-function positive(
-  value: number | undefined,
-  fallback: number,
-  name: string,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0 || value > max) {
-    throw new NotifyError(
-      'INVALID_OPTION',
-      `${name} must be a positive integer up to ${max}, got ${String(value)}`,
-    )
-  }
-  return value
-}
-
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new NotifyError('INVALID_OPTION', `${name} must be a non-negative integer, got ${String(value)}`)
-  }
-  return value
-}

@@ -1,5 +1,5 @@
 // Hub
-export { createHub, RESET_EVENT, RESERVED_PREFIX } from './hub.js'
+export { createHub, RESET_EVENT } from './hub.js'
 export type { Hub, ConnectOptions, CloseOptions } from './hub.js'
 export type { Sink, ConnectionHandle } from './connection.js'
 
@@ -16,7 +16,14 @@ export { admit, refuse, STREAM_HEADERS } from './subscribe.js'
 export type { Admission, Refusal, RequestView, SseOptions, MaybePromise } from './subscribe.js'
 
 // Validation
-export { assertTopic, assertEventName, assertKey, normaliseTopics, MAX_NAME_LENGTH } from './validate.js'
+export {
+  assertTopic,
+  assertEventName,
+  assertKey,
+  normaliseTopics,
+  MAX_NAME_LENGTH,
+  RESERVED_PREFIX,
+} from './validate.js'
 export { validateWithSchema } from './schema.js'
 export type { StandardSchemaV1 } from './schema.js'
 

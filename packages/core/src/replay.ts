@@ -1,4 +1,4 @@
-import { NotifyError } from './errors.js'
+import { integerOption } from './validate.js'
 import type {
   AppendInput,
   AppendResult,
@@ -54,10 +54,10 @@ function nextEpoch(): number {
  * ```
  */
 export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): ReplayStore {
-  const maxEvents = positiveInteger(options.maxEvents, DEFAULT_MAX_EVENTS, 'replay.maxEvents')
-  const maxAgeMs = positiveInteger(options.maxAgeMs, DEFAULT_MAX_AGE_MS, 'replay.maxAgeMs')
-  const maxKeys = positiveInteger(options.maxKeys, DEFAULT_MAX_KEYS, 'maxKeys')
-  const maxBytes = positiveInteger(options.maxBytes, DEFAULT_MAX_BYTES, 'replay.maxBytes')
+  const maxEvents = integerOption(options.maxEvents, DEFAULT_MAX_EVENTS, 'replay.maxEvents')
+  const maxAgeMs = integerOption(options.maxAgeMs, DEFAULT_MAX_AGE_MS, 'replay.maxAgeMs')
+  const maxKeys = integerOption(options.maxKeys, DEFAULT_MAX_KEYS, 'maxKeys')
+  const maxBytes = integerOption(options.maxBytes, DEFAULT_MAX_BYTES, 'replay.maxBytes')
   const epoch = nextEpoch()
   const prefix = `${epoch}-`
   let slots: Slot[] = []
@@ -147,12 +147,4 @@ export function memoryReplayStore(options: MemoryReplayStoreOptions = {}): Repla
       return pa.epoch !== pb.epoch ? pa.epoch - pb.epoch : pa.seq - pb.seq
     },
   }
-}
-
-function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new NotifyError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`)
-  }
-  return value
 }

@@ -1,5 +1,8 @@
 import { NotifyError } from './errors.js'
 
+/** Prefix reserved for notify's own events; `hub.publish` rejects it. */
+export const RESERVED_PREFIX = 'notify:'
+
 /** Longest topic, event name and idempotency key accepted. */
 export const MAX_NAME_LENGTH = 256
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point (C0, DEL, C1).
@@ -53,7 +56,7 @@ export function assertEventName(event: unknown): asserts event is string {
       `an event name must not contain CR, LF or NUL (it would inject fields): ${JSON.stringify(event)}`,
     )
   }
-  if (event.startsWith('notify:')) {
+  if (event.startsWith(RESERVED_PREFIX)) {
     throw new NotifyError(
       'RESERVED_EVENT',
       `event names starting with "notify:" are reserved: ${JSON.stringify(event)}`,
@@ -73,4 +76,26 @@ export function assertKey(key: unknown): asserts key is string {
 
 function describe(value: unknown): string {
   return value === '' ? 'an empty string' : typeof value === 'string' ? JSON.stringify(value) : typeof value
+}
+
+/**
+ * Reads an integer option: the fallback when absent, else a safe integer within `[min, max]`.
+ * @internal
+ * @throws {@link NotifyError} `INVALID_OPTION` naming the option and its range
+ */
+export function integerOption(
+  value: number | undefined,
+  fallback: number,
+  name: string,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new NotifyError(
+      'INVALID_OPTION',
+      `${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
+    )
+  }
+  return value
 }
