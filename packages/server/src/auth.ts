@@ -266,6 +266,27 @@ export function matchesTopic(patterns: readonly string[], topic: string): boolea
 }
 
 /**
+ * Refuses a topic that contains `*`: patterns belong in tokens; a topic asked for (to subscribe
+ * or to publish) is always concrete.
+ *
+ * @param topic - the topic asked for
+ * @throws {@link NotifyError} `INVALID_TOPIC` (a 400) when it contains `*`
+ * @example
+ * ```ts
+ * assertConcreteTopic('team:7:chat') // fine
+ * assertConcreteTopic('team:7:*') // throws INVALID_TOPIC
+ * ```
+ */
+export function assertConcreteTopic(topic: string): void {
+  if (topic.includes('*')) {
+    throw new NotifyError(
+      'INVALID_TOPIC',
+      `a topic cannot contain "*" (patterns are for tokens): ${JSON.stringify(topic)}`,
+    )
+  }
+}
+
+/**
  * Reads the token of a request: `Authorization: Bearer`, else the `notify_token` cookie, else
  * (when `allowQuery`) `?access_token=`.
  *

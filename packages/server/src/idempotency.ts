@@ -2,22 +2,29 @@ import { createHash } from 'node:crypto'
 import { HttpError } from './http.js'
 import type { PublishItem } from './publish.js'
 
+/** A keyed item as the ledger knows it: computed once per request by `check`, reused by `record`. */
+export interface LedgerEntry {
+  /** The key core is given: the publisher's `sub` and the key, hashed (fixed length, no separator games). */
+  readonly scoped: string
+  /** Hash of the item's content (topics, event, data), object keys sorted. */
+  readonly hash: string
+}
+
 /**
  * Remembers, per publisher-scoped idempotency key, a hash of what was published with it, so the
  * same key with other content answers 409 (core dedupes by key alone). Bounded: entries expire
  * with core's key TTL, and the oldest go first beyond `maxKeys`.
  */
 export interface IdempotencyLedger {
-  /** The key core is given: the publisher's `sub` and the key, hashed (fixed length, no separator games). */
-  scope(sub: string, key: string): string
   /**
    * Checks every keyed item of a batch against the ledger and against each other.
    *
+   * @returns for each item, in order, its {@link LedgerEntry}, or undefined when it has no key
    * @throws {@link HttpError} `IDEMPOTENCY_CONFLICT`
    */
-  check(sub: string, items: readonly PublishItem[]): void
-  /** Records a published (or deduplicated) item. */
-  record(sub: string, item: PublishItem): void
+  check(sub: string, items: readonly PublishItem[]): (LedgerEntry | undefined)[]
+  /** Records a published (or deduplicated) item, as returned by `check`. */
+  record(entry: LedgerEntry): void
   /** Keys remembered right now. */
   readonly size: number
 }
@@ -30,7 +37,7 @@ export interface IdempotencyLedger {
  * @example
  * ```ts
  * const ledger = createIdempotencyLedger({ ttlMs: 600_000 })
- * ledger.check('alice', items) // throws IDEMPOTENCY_CONFLICT on a reused key with new content
+ * const entries = ledger.check('alice', items) // throws IDEMPOTENCY_CONFLICT on a reused key with new content
  * ```
  */
 export function createIdempotencyLedger(
@@ -40,33 +47,28 @@ export function createIdempotencyLedger(
   const maxKeys = options.maxKeys ?? 100_000
   const entries = new Map<string, { hash: string; expiresAt: number }>()
 
-  const scope = (sub: string, key: string) =>
-    createHash('sha256')
-      .update(JSON.stringify([sub, key]))
-      .digest('base64url')
-  const conflict = (key: string) =>
-    new HttpError(
-      'IDEMPOTENCY_CONFLICT',
-      `the idempotency key ${JSON.stringify(key)} was already used for a different event; use a new key`,
-    )
-
   return {
-    scope,
     check(sub, items) {
       const now = Date.now()
       const inBatch = new Map<string, string>()
-      for (const item of items) {
-        if (item.key === undefined) continue
-        const scoped = scope(sub, item.key)
+      return items.map((item) => {
+        if (item.key === undefined) return undefined
+        const scoped = createHash('sha256')
+          .update(JSON.stringify([sub, item.key]))
+          .digest('base64url')
         const hash = contentHash(item)
         const seen = inBatch.get(scoped) ?? live(entries.get(scoped), now)
-        if (seen !== undefined && seen !== hash) throw conflict(item.key)
+        if (seen !== undefined && seen !== hash) {
+          throw new HttpError(
+            'IDEMPOTENCY_CONFLICT',
+            `the idempotency key ${JSON.stringify(item.key)} was already used for a different event; use a new key`,
+          )
+        }
         inBatch.set(scoped, hash)
-      }
+        return { scoped, hash }
+      })
     },
-    record(sub, item) {
-      if (item.key === undefined) return
-      const scoped = scope(sub, item.key)
+    record({ scoped, hash }) {
       const now = Date.now()
       if (live(entries.get(scoped), now) !== undefined) return
       entries.delete(scoped)
@@ -75,7 +77,7 @@ export function createIdempotencyLedger(
         if (v.expiresAt > now && entries.size < maxKeys) break
         entries.delete(k)
       }
-      entries.set(scoped, { hash: contentHash(item), expiresAt: now + ttlMs })
+      entries.set(scoped, { hash, expiresAt: now + ttlMs })
     },
     get size() {
       return entries.size

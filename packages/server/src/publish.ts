@@ -1,15 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
-import {
-  assertEventName,
-  type Hub,
-  isNotifyError,
-  MAX_NAME_LENGTH,
-  type NotifyErrorCode,
-  normaliseTopics,
-} from '@notify/core'
+import { assertEventName, assertKey, type Hub, isNotifyError, normaliseTopics } from '@notify/core'
 import type { Logger } from 'pino'
-import { matchesTopic, type NotifyClaims } from './auth.js'
+import { assertConcreteTopic, matchesTopic, type NotifyClaims } from './auth.js'
 import { HttpError, readBody, sendError, sendJson, toHttpError } from './http.js'
 import type { IdempotencyLedger } from './idempotency.js'
 import type { Metrics } from './metrics.js'
@@ -54,13 +47,10 @@ const ITEM_FIELDS = new Set(['topic', 'event', 'data', 'key'])
  *
  * @param req - the request
  * @param maxBodyBytes - body size limit
- * @returns the items, in order, and whether the body was an array
+ * @returns the items, in order (a single event is a batch of one)
  * @throws {@link HttpError} 415, 413 or 400
  */
-export async function readPublishBody(
-  req: IncomingMessage,
-  maxBodyBytes: number,
-): Promise<{ items: PublishItem[]; batch: boolean }> {
+export async function readPublishBody(req: IncomingMessage, maxBodyBytes: number): Promise<PublishItem[]> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
   if (type !== 'application/json' && !/^application\/[\w.+-]+\+json$/.test(type)) {
     throw new HttpError(
@@ -106,7 +96,7 @@ export async function readPublishBody(
     checkKey(headerKey, 'the Idempotency-Key header')
     items[0] = { ...item, key: headerKey }
   }
-  return { items, batch }
+  return items
 }
 
 // Iterative (an explicit stack), so a body nested 100,000 levels deep cannot overflow the call stack.
@@ -139,39 +129,32 @@ function validateItem(value: unknown, where: string): PublishItem {
   if (record.topic === undefined) throw new HttpError('INVALID_BODY', `${where} has no topic`)
   if (record.event === undefined) throw new HttpError('INVALID_BODY', `${where} has no event name`)
   if (!('data' in record)) throw new HttpError('INVALID_BODY', `${where} has no data (use null for none)`)
+  const { key } = record
   let topics: string[]
   try {
     topics = normaliseTopics(record.topic)
+    for (const topic of topics) assertConcreteTopic(topic)
     assertEventName(record.event)
+    if (key !== undefined) assertKey(key)
   } catch (error) {
-    throw fromCore(error, where)
+    throw withContext(error, where)
   }
-  for (const topic of topics) {
-    if (topic.includes('*')) {
-      throw new HttpError(
-        'INVALID_TOPIC',
-        `${where}: a topic cannot contain "*" (patterns are for tokens): ${JSON.stringify(topic)}`,
-      )
-    }
-  }
-  const { key } = record
-  if (key !== undefined) checkKey(key, `${where}: key`)
-  const item = { topics, event: record.event as string, data: record.data }
-  return key === undefined ? item : { ...item, key: key as string }
+  const item = { topics, event: record.event, data: record.data }
+  return key === undefined ? item : { ...item, key }
 }
 
 function checkKey(key: unknown, where: string): asserts key is string {
-  if (typeof key !== 'string' || key === '' || key.length > MAX_NAME_LENGTH) {
-    throw new HttpError(
-      'INVALID_KEY',
-      `${where} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`,
-    )
+  try {
+    assertKey(key)
+  } catch (error) {
+    throw withContext(error, where)
   }
 }
 
-function fromCore(error: unknown, where: string): HttpError {
-  if (isNotifyError(error)) return new HttpError(error.code as NotifyErrorCode, `${where}: ${error.message}`)
-  throw error
+// Core's validation errors become HTTP errors with the same code, prefixed with where they are
+// in the body (`event [2]: a topic must …`); anything else is rethrown untouched.
+function withContext(error: unknown, where: string): unknown {
+  return isNotifyError(error) ? new HttpError(error.code, `${where}: ${error.message}`) : error
 }
 
 /**
@@ -222,13 +205,18 @@ export function createPublishHandler(
       const claims = await context.authenticate(req)
       sub = claims.sub
       limiter?.take(claims.sub)
-      const { items } = await readPublishBody(req, context.maxBodyBytes)
+      const items = await readPublishBody(req, context.maxBodyBytes)
       authorizePublish(claims, items)
-      ledger.check(claims.sub, items)
-      for (const item of items) {
-        const key = item.key === undefined ? undefined : ledger.scope(claims.sub, item.key)
-        const result = await hub.publish(item.topics, item.event, item.data, key === undefined ? {} : { key })
-        ledger.record(claims.sub, item)
+      const keyed = ledger.check(claims.sub, items)
+      for (const [index, item] of items.entries()) {
+        const entry = keyed[index]
+        const result = await hub.publish(
+          item.topics,
+          item.event,
+          item.data,
+          entry === undefined ? {} : { key: entry.scoped },
+        )
+        if (entry !== undefined) ledger.record(entry)
         ids.push(result.id)
       }
       sendJson(res, 202, { ids })

@@ -284,6 +284,65 @@ describe('POST /publish idempotency', () => {
     expect(published()).toBe(2)
   })
 
+  it('keeps each key with its own item in a batch that mixes keyed and unkeyed events', async () => {
+    server = await start()
+    const ids = await idsOf(
+      await server.publish([
+        { topic: 'a', event: 'e', data: 0 },
+        { topic: 'a', event: 'e', data: 1, key: 'k1' },
+        { topic: 'a', event: 'e', data: 2 },
+        { topic: 'a', event: 'e', data: 3, key: 'k3' },
+      ]),
+    )
+    expect(ids).toHaveLength(4)
+    expect(await idsOf(await server.publish({ topic: 'a', event: 'e', data: 3, key: 'k3' }))).toEqual([
+      ids[3],
+    ])
+    expect(await idsOf(await server.publish({ topic: 'a', event: 'e', data: 1, key: 'k1' }))).toEqual([
+      ids[1],
+    ])
+    const conflict = await server.publish({ topic: 'a', event: 'e', data: 2, key: 'k1' })
+    expect(conflict.status).toBe(409)
+    expect((await errorOf(conflict)).code).toBe('IDEMPOTENCY_CONFLICT')
+    expect(published()).toBe(4)
+  })
+
+  it('answers 400 INVALID_KEY naming where the bad key is: the header, the event or the batch item', async () => {
+    server = await start()
+    const long = 'k'.repeat(257)
+    const cases: [Response, string][] = [
+      [
+        await server.publish({ topic: 'a', event: 'e', data: 1 }, { headers: { 'idempotency-key': long } }),
+        'the Idempotency-Key header: ',
+      ],
+      [await server.publish({ topic: 'a', event: 'e', data: 1, key: '' }), 'the event: '],
+      [
+        await server.publish([
+          { topic: 'a', event: 'e', data: 1 },
+          { topic: 'a', event: 'e', data: 1, key: 5 },
+        ]),
+        'event [1]: ',
+      ],
+    ]
+    for (const [response, where] of cases) {
+      expect(response.status, where).toBe(400)
+      const error = await errorOf(response)
+      expect(error.code, where).toBe('INVALID_KEY')
+      expect(error.message, where).toContain(where)
+      expect(error.message, where).toContain('at most 256 characters')
+    }
+    // The longest key allowed is accepted, in the header as in the body.
+    const max = 'k'.repeat(256)
+    expect(
+      (await server.publish({ topic: 'a', event: 'e', data: 1 }, { headers: { 'idempotency-key': max } }))
+        .status,
+    ).toBe(202)
+    expect((await server.publish({ topic: 'a', event: 'e', data: 2, key: `${max.slice(1)}x` })).status).toBe(
+      202,
+    )
+    expect(published()).toBe(2)
+  })
+
   it('refuses the Idempotency-Key header on a batch and a header that contradicts the body key', async () => {
     server = await start()
     const onBatch = await server.publish([{ topic: 'a', event: 'e', data: 1 }], {
