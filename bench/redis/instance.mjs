@@ -5,6 +5,7 @@ import { createServer } from 'node:http'
 import { createHub } from '@notify/core'
 import { sse } from '@notify/core/node'
 import { redisBackplane } from '../../packages/redis/dist/index.js'
+import { serve } from '../../packages/redis/test/fixtures/serve.mjs'
 
 const backplane = redisBackplane({ url: process.env.REDIS_URL }, { prefix: process.env.PREFIX ?? 'bench' })
 const hub = createHub({ backplane, heartbeatMs: 15_000, maxBufferedBytes: 64 * 1024 * 1024 })
@@ -47,13 +48,4 @@ const server = createServer(async (req, res) => {
   res.writeHead(404).end()
 })
 
-process.on('SIGTERM', async () => {
-  await hub.close()
-  server.closeAllConnections()
-  server.close(() => process.exit(0))
-})
-
-await hub.ready()
-server.listen(0, '127.0.0.1', () =>
-  process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`),
-)
+await serve(hub, server)

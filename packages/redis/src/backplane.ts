@@ -1,14 +1,9 @@
-import { type Backplane, type BackplaneStatus, type LogEntry, NotifyError } from '@notify/core'
+import type { Backplane, BackplaneStatus, LogEntry } from '@notify/core'
 import type { Redis } from 'ioredis'
-import { openClient, openReader, type RedisConnectionOptions, reconnectDelay } from './connection.js'
+import { openClient, openReader, quit, type RedisConnectionOptions, reconnectDelay } from './connection.js'
 import { compareStreamIds } from './ids.js'
-import {
-  createStore,
-  parseEntries,
-  quit,
-  type RedisReplayStoreOptions,
-  storeSettings,
-} from './replay-store.js'
+import { positive } from './options.js'
+import { createStore, parseEntries, type RedisReplayStoreOptions, storeSettings } from './replay-store.js'
 
 const DEFAULT_BLOCK_MS = 5000
 const DEFAULT_READ_COUNT = 1000
@@ -115,7 +110,6 @@ export function redisBackplane(
     let checkPosition = false
 
     const deliver = (entry: LogEntry): void => {
-      lastId = entry.id
       try {
         onEntry(entry)
       } catch (error) {
@@ -171,12 +165,11 @@ export function redisBackplane(
           )
           if (stopped || reply === null) continue
           for (const [, raw] of reply) {
-            for (const entry of parseEntries(raw)) {
-              if (compareStreamIds(entry.id, lastId) > 0) deliver(entry)
-            }
+            // XREAD returns only entries after `lastId`, in order: no need to compare ids again.
+            for (const entry of parseEntries(raw)) deliver(entry)
             // Skip past entries that are not notify's, so they are not read again.
             const tail = raw[raw.length - 1]
-            if (tail !== undefined && compareStreamIds(tail[0], lastId) > 0) lastId = tail[0]
+            if (tail !== undefined) lastId = tail[0]
           }
         } catch (error) {
           if (stopped) break
@@ -243,12 +236,4 @@ function nextReady(reader: Redis): Promise<boolean> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new NotifyError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`)
-  }
-  return value
 }

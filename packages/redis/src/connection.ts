@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { NotifyError } from '@notify/core'
+import { isNotifyError, NotifyError } from '@notify/core'
 import { Redis, type RedisOptions } from 'ioredis'
 
 /**
@@ -55,6 +55,20 @@ export function openClient(connection: RedisConnectionOptions): Handle {
   // Without a listener ioredis prints every failed reconnect; the status listeners report it instead.
   client.on('error', () => undefined)
   return { client, owned: true }
+}
+
+/** QUIT, or a hard disconnect when Redis is not there to answer. @internal */
+export async function quit(client: Redis): Promise<void> {
+  if (client.status === 'end') return
+  if (client.status !== 'ready') {
+    client.disconnect()
+    return
+  }
+  try {
+    await client.quit()
+  } catch {
+    client.disconnect()
+  }
 }
 
 /** A second connection for XREAD BLOCK (a blocked connection can carry nothing else). @internal */
@@ -161,7 +175,7 @@ function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
       },
       (error: unknown) => {
         clearTimeout(timer)
-        reject(error instanceof NotifyError ? error : unavailable(`Redis failed: ${String(error)}`, error))
+        reject(isNotifyError(error) ? error : unavailable(`Redis failed: ${String(error)}`, error))
       },
     )
   })

@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { type ConnectionInfo, NotifyError } from '@notify/core'
-import { type RedisConnectionOptions, ScriptRunner, openClient } from './connection.js'
-import { quit } from './replay-store.js'
+import type { ConnectionInfo } from '@notify/core'
+import { openClient, quit, type RedisConnectionOptions, ScriptRunner, unavailable } from './connection.js'
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, keyPrefix, positive } from './options.js'
 
 const DEFAULT_TTL_MS = 30_000
-const DEFAULT_PREFIX = 'notify'
-const DEFAULT_COMMAND_TIMEOUT_MS = 2000
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 // Changes are batched: a burst of connections costs one write.
 const FLUSH_DELAY_MS = 50
 // Fields per HSET call inside Lua (its C stack limits unpack()).
@@ -92,13 +89,7 @@ export function redisPresence(
   connection: RedisConnectionOptions,
   options: RedisPresenceOptions = {},
 ): Presence {
-  const prefix = options.prefix ?? DEFAULT_PREFIX
-  if (typeof prefix !== 'string' || prefix === '') {
-    throw new NotifyError(
-      'INVALID_OPTION',
-      `prefix must be a non-empty string, got ${JSON.stringify(prefix)}`,
-    )
-  }
+  const prefix = keyPrefix(options.prefix)
   const ttlMs = positive(options.ttlMs, DEFAULT_TTL_MS, 'ttlMs')
   const commandTimeoutMs = positive(options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, 'commandTimeoutMs')
   const handle = openClient(connection)
@@ -168,7 +159,8 @@ export function redisPresence(
     const result: Record<string, number> = {}
     if (topics.length === 0) return result
     const reply = await scripts.run(COUNT_SCRIPT, [setKey], [hashPrefix, ...topics])
-    if (!Array.isArray(reply)) throw new NotifyError('BACKPLANE_UNAVAILABLE', 'unexpected reply from Redis')
+    if (!Array.isArray(reply))
+      throw unavailable(`unexpected reply from the count script: ${JSON.stringify(reply)}`)
     topics.forEach((topic, i) => {
       result[topic] = Number(reply[i] ?? 0)
     })
@@ -203,12 +195,4 @@ export function redisPresence(
       if (handle.owned) await quit(handle.client)
     },
   }
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new NotifyError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`)
-  }
-  return value
 }

@@ -1,28 +1,26 @@
-import {
-  type AppendInput,
-  type AppendResult,
-  type LogEntry,
-  NotifyError,
-  type ReadAfterResult,
-  type ReplayOptions,
-  type ReplayStore,
+import type {
+  AppendInput,
+  AppendResult,
+  LogEntry,
+  ReadAfterResult,
+  ReplayOptions,
+  ReplayStore,
 } from '@notify/core'
 import {
   type Handle,
   openClient,
+  quit,
   type RedisConnectionOptions,
   ScriptRunner,
   unavailable,
   whenReady,
 } from './connection.js'
 import { compareStreamIds, parseStreamId } from './ids.js'
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, keyPrefix, positive } from './options.js'
 import { APPEND_SCRIPT, HEAD_SCRIPT, READ_SCRIPT } from './scripts.js'
 
 const DEFAULT_MAX_EVENTS = 10_000
 const DEFAULT_MAX_AGE_MS = 60 * 60 * 1000
-const DEFAULT_PREFIX = 'notify'
-const DEFAULT_COMMAND_TIMEOUT_MS = 2000
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const DEFAULT_READ_PAGE = 1000
 // Topics cannot contain control characters (core rejects them), so LF separates them safely.
 const TOPIC_SEPARATOR = '\n'
@@ -62,17 +60,10 @@ export interface StoreSettings {
 
 /** Validates and fills in defaults. @internal */
 export function storeSettings(options: RedisReplayStoreOptions): StoreSettings {
-  const prefix = options.prefix ?? DEFAULT_PREFIX
-  if (typeof prefix !== 'string' || prefix === '') {
-    throw new NotifyError(
-      'INVALID_OPTION',
-      `prefix must be a non-empty string, got ${JSON.stringify(prefix)}`,
-    )
-  }
   return {
+    prefix: keyPrefix(options.prefix),
     maxEvents: positive(options.replay?.maxEvents, DEFAULT_MAX_EVENTS, 'replay.maxEvents'),
     maxAgeMs: positive(options.replay?.maxAgeMs, DEFAULT_MAX_AGE_MS, 'replay.maxAgeMs'),
-    prefix,
     commandTimeoutMs: positive(options.commandTimeoutMs, DEFAULT_COMMAND_TIMEOUT_MS, 'commandTimeoutMs'),
     connectTimeoutMs: positive(options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs'),
   }
@@ -198,20 +189,6 @@ export function createStore(handle: Handle, settings: StoreSettings): RedisRepla
   }
 }
 
-/** QUIT, or a hard disconnect when Redis is not there to answer. @internal */
-export async function quit(client: Handle['client']): Promise<void> {
-  if (client.status === 'end') return
-  if (client.status !== 'ready') {
-    client.disconnect()
-    return
-  }
-  try {
-    await client.quit()
-  } catch {
-    client.disconnect()
-  }
-}
-
 /** XRANGE / XREAD entries (`[id, [field, value, …]]`) → log entries. @internal */
 export function parseEntries(raw: unknown): LogEntry[] {
   if (!Array.isArray(raw)) return []
@@ -245,12 +222,4 @@ function strings(reply: unknown, count: number): string[] {
     throw unavailable(`unexpected reply from Redis: ${JSON.stringify(reply)}`)
   }
   return reply as string[]
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new NotifyError('INVALID_OPTION', `${name} must be a positive integer, got ${String(value)}`)
-  }
-  return value
 }

@@ -45,7 +45,9 @@ end
 -- has missed entries (evicted); from it or later has not.
 local function trim(stream, meta, maxEvents, maxAgeMs)
   local through
-  local cutoff = nowMs() - maxAgeMs
+  -- An entry is kept while its age is below maxAgeMs (as in core's memory store): one exactly
+  -- maxAgeMs old goes, so the first id kept is (now - maxAgeMs + 1)-0.
+  local cutoff = nowMs() - maxAgeMs + 1
   if cutoff > 0 then
     local minId = string.format('%.0f', cutoff) .. '-0'
     -- Usually nothing is that old: one look at the oldest entry settles it.

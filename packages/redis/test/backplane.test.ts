@@ -98,11 +98,18 @@ describe.skipIf(binary === undefined)('redisBackplane in one process (real redis
     stream.close()
   })
 
-  it('reports entries trimmed while its reader was away through onError', async () => {
+  it('reports entries trimmed while its reader was away through onError, and closes its streams', async () => {
     const { hub, backplane, errors } = hubOn({ replay: { maxEvents: 2 } })
     await hub.ready()
     await expect.poll(() => backplane.status()).toBe('up')
     const prefix = `bp${prefixCount}`
+    const server = await serve(hub)
+    const stream = await openStream(`${server.url}/?topic=t`)
+    await stream.until((s) => s.ids.length === 1)
+    let ended = false
+    void stream.ended.then(() => {
+      ended = true
+    })
     // Stop this hub's reader without stopping Redis: kill its connection from the server side.
     const admin = new Redis(redis.url)
     cleanups.push(async () => admin.disconnect())
@@ -118,6 +125,9 @@ describe.skipIf(binary === undefined)('redisBackplane in one process (real redis
     await expect
       .poll(() => errors.some((e) => String((e as Error).message).includes('trimmed')), { timeout: 10_000 })
       .toBe(true)
+    // The hub closes its streams (reason `gap`), so clients resume from the log or get notify:reset.
+    await expect.poll(() => ended, { timeout: 10_000 }).toBe(true)
+    expect(hub.stats().connections).toBe(0)
   })
 
   it('close() stops the reader, quits its clients and reports down; publish afterwards is HUB_CLOSED', async () => {

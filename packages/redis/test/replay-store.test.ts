@@ -9,6 +9,13 @@ const TTL = 60_000
 const append = (store: ReplayStore, topics: string[], data: string, key?: string) =>
   store.append({ topics, event: 'e', data, key, keyTtlMs: TTL })
 
+// XADDs an entry whose id is ARGV[1] ms older than Redis' clock; returns the id.
+const SEED_AGED = `
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[1])
+return redis.call('XADD', KEYS[1], string.format('%.0f', ms) .. '-0', 'topics', 't', 'event', 'e', 'data', 'old')
+`
+
 describe.skipIf(binary === undefined)('redisReplayStore (real redis-server)', () => {
   let redis: RedisServer
   const stores: ReplayStore[] = []
@@ -71,6 +78,26 @@ describe.skipIf(binary === undefined)('redisReplayStore (real redis-server)', ()
     expect(read.ok && read.events.map((e) => e.data)).toEqual(['1', '3'])
   })
 
+  it('check-and-append is atomic: concurrent appends with one key from several stores make one event', async () => {
+    const stores = Array.from({ length: 4 }, () => open({}, 'race-key'))
+    const head = await stores[0]!.head()
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        stores[i % stores.length]!.append({
+          topics: ['t'],
+          event: 'e',
+          data: String(i),
+          key: 'once',
+          keyTtlMs: TTL,
+        }),
+      ),
+    )
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1)
+    expect(new Set(results.map((r) => r.id)).size).toBe(1)
+    const read = await stores[0]!.readAfter(head, new Set(['t']))
+    expect(read.ok && read.events.map((e) => e.id)).toEqual([results[0]!.id])
+  })
+
   it('an idempotency key is forgotten after keyTtlMs', async () => {
     const store = open()
     const first = await store.append({ topics: ['t'], event: 'e', data: '1', key: 'short', keyTtlMs: 50 })
@@ -120,6 +147,37 @@ describe.skipIf(binary === undefined)('redisReplayStore (real redis-server)', ()
       new Set(['t']),
     )
     expect(fromStart).toEqual({ ok: false, reason: 'unknown' })
+  })
+
+  it('retention maxAgeMs is exact: an entry maxAgeMs old is trimmed, as in the memory store', async () => {
+    const maxAgeMs = 5
+    const client = new Redis(redis.url)
+    const redisNow = async () => {
+      const [seconds, micros] = await client.time()
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+    }
+    try {
+      // The boundary is one millisecond wide: each round hits it when the seed and the append's
+      // trim run within the same millisecond of Redis' clock, which is likely but not certain.
+      for (let round = 0; round < 20; round++) {
+        const prefix = `t${++prefixCount}`
+        const store = redisReplayStore({ client }, { prefix, replay: { maxAgeMs } })
+        stores.push(store)
+        const floor = Number((await store.head()).split('-')[0])
+        // The seeded id must come after the log's floor.
+        while ((await redisNow()) <= floor + maxAgeMs + 1) await new Promise((r) => setTimeout(r, 2))
+        // Seed an entry exactly maxAgeMs older than Redis' clock and append right behind it on the
+        // same connection.
+        const seeded = client.eval(SEED_AGED, 1, `${prefix}:log`, maxAgeMs) as Promise<string>
+        const fresh = await append(store, ['t'], 'fresh')
+        const old = await seeded
+        const kept = (await client.xrange(`${prefix}:log`, '-', '+')).map(([id]) => id)
+        expect(kept).toEqual([fresh.id])
+        expect(await client.hget(`${prefix}:meta`, 'trimmed')).toBe(old)
+      }
+    } finally {
+      client.disconnect()
+    }
   })
 
   it('an id from before the log existed is unknown, and one from before it was trimmed is evicted', async () => {
